@@ -1,0 +1,3 @@
+"""aestudio: a desktop studio for autoencoders."""
+
+__version__ = "0.1.0"
