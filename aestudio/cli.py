@@ -33,13 +33,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 class ProgressBar:
     """A one-line progress bar on a terminal; occasional plain lines otherwise."""
 
-    def __init__(self, stream=None, interval_s: float = 5.0) -> None:
+    def __init__(self, stream=None, interval_s: float = 5.0, enabled: bool = True) -> None:
+        self.enabled = enabled
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.interval_s = interval_s
         self._last = 0.0
 
     def update(self, fraction: float, text: str = "", force: bool = False) -> None:
+        if not self.enabled:
+            return
         now = time.monotonic()
         if self.tty:
             if not force and now - self._last < 0.1:
@@ -56,7 +59,7 @@ class ProgressBar:
         self._last = now
 
     def close(self) -> None:
-        if self.tty:
+        if self.tty and self.enabled:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -154,7 +157,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.resume and Path(args.out).exists() and not args.overwrite:
         raise ValueError(f"{args.out} exists; pass --resume to continue it or --overwrite")
 
-    bar = ProgressBar()
+    # Under torchrun only rank 0 talks; the others train silently.
+    quiet = int(os.environ.get("RANK", "0")) > 0
+    log = (lambda *a, **k: None) if quiet else print
+    bar = ProgressBar(enabled=not quiet)
     stop = threading.Event()
     state = {"val": None, "skipped_shown": False}
 
@@ -164,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         elif isinstance(event, ev.Started):
             bar.close()
             total = event.total_steps or "?"
-            print(f"training {event.model} ({event.parameters:,} parameters) on {event.device}: "
+            log(f"training {event.model} ({event.parameters:,} parameters) on {event.device}: "
                   f"{event.n_train} training / {event.n_val} validation images, "
                   f"{event.steps_per_epoch} steps per epoch, {total} steps", file=sys.stderr)
         elif isinstance(event, ev.Progress):
@@ -188,16 +194,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             stop=stop, progress=lambda s, d, t: on_event(ev.Loading(s, d, t)))
         bar.close()
         for skipped in data.skipped:
-            print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+            log(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
         for note in data.notes:
-            print(note, file=sys.stderr)
+            log(note, file=sys.stderr)
         result = fit(job, data, on_event=on_event, stop=stop, resume=args.resume)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     val = f"; validation loss {result.val_loss:.5f}" if result.val_loss is not None else ""
-    print(f"{result.message}{val}; model written to {result.path}" if result.path
-          else result.message, file=sys.stderr)
+    log(f"{result.message}{val}; model written to {result.path}" if result.path
+        else result.message, file=sys.stderr)
     return 0 if result.reason != "diverged" else 1
 
 

@@ -18,10 +18,18 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
 
 from aestudio.core import events as ev
 from aestudio.core.config import DataConfig, TrainConfig, from_dict, to_dict
 from aestudio.core.device import describe_device, resolve_device
+from aestudio.core.distributed import (
+    any_rank,
+    init_distributed,
+    shutdown_distributed,
+)
 from aestudio.core.modelfile import load_model_file, read_model_meta, save_model_file
 from aestudio.core.models import create_model, get_entry
 from aestudio.core.models.base import ImageModel
@@ -112,26 +120,48 @@ def _thin(history: list[list[float]]) -> None:
         del history[: MAX_HISTORY // 2 : 2]
 
 
+class _TaskLoss(nn.Module):
+    """The task's loss as a module, so DDP sees the forward pass it must synchronise."""
+
+    def __init__(self, model: ImageModel, task: Task) -> None:
+        super().__init__()
+        self.model = model
+        self.task = task
+
+    def forward(self, clean: torch.Tensor, noisy: torch.Tensor,
+                generator: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self.task.loss(self.model, clean, noisy, generator)
+
+
 class _Run:
     """State of one call to :func:`fit` (kept in one place so the loop reads plainly)."""
 
     def __init__(self, job: TrainingJob, data: TrainingData, emit: EventFn,
                  stop: threading.Event, pause: threading.Event | None, resume: bool) -> None:
-        self.job, self.data, self.emit, self.stop, self.pause = job, data, emit, stop, pause
+        self.job, self.data, self.stop, self.pause = job, data, stop, pause
         cfg = job.train
         self.cfg = cfg
-        self.device = resolve_device(cfg.device)
+        self.dist, self.device = init_distributed(resolve_device(cfg.device))
+        self.emit = emit if self.dist.is_main else (lambda event: None)
         torch.manual_seed(cfg.seed)
         self.model = build_model(job, data).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
         self.task: Task = make_task(cfg.task, cfg.noise)
+        self.loss_module: nn.Module = _TaskLoss(self.model, self.task)
+        if self.dist.enabled:
+            self.loss_module = DistributedDataParallel(
+                self.loss_module, device_ids=[self.device.index] if self.device.type == "cuda"
+                else None)
         self.step = 0
         self.elapsed_before = 0.0
         self.history: dict[str, list[list[float]]] = {"train": [], "val": []}
         if resume:
             self._load_state()
-        self.spe = data.steps_per_epoch(cfg.batch_size, cfg.patches_per_epoch)
+        # With N processes an epoch is shared among them: each rank takes 1/N of the steps.
+        world = self.dist.world_size
+        self.spe = data.steps_per_epoch(cfg.batch_size * world,
+                                        cfg.patches_per_epoch)
         self.total_steps = cfg.epochs * self.spe
         self.budget_s = cfg.max_minutes * 60 if cfg.max_minutes else None
         self.use_amp = cfg.amp and self.device.type == "cuda"
@@ -224,13 +254,15 @@ class _Run:
         positions = epoch_order[within * cfg.batch_size:(within + 1) * cfg.batch_size]
         if len(positions) == 0:  # patch epochs are not tied to the image count
             positions = epoch_order[: cfg.batch_size]
-        gen = _generator(cfg.seed, self.step, 17)
+        # Ranks draw different noise and patches; one process keeps the plain seeds.
+        rank_part = (self.dist.rank,) if self.dist.enabled else ()
+        gen = _generator(cfg.seed, self.step, 17, *rank_part)
         clean = self.data.batch(positions, gen, augment=cfg.augment)
         noisy = self.task.inputs(clean, gen)
         clean = clean.to(self.device, non_blocking=True)
         noisy = noisy.to(self.device, non_blocking=True)
         with self.autocast():
-            loss, _ = self.task.loss(self.model, clean, noisy, gen)
+            loss, _ = self.loss_module(clean, noisy, gen)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
@@ -239,16 +271,51 @@ class _Run:
 
     def epoch_order(self, epoch: int) -> torch.Tensor:
         n = self.data.n_train if self.data.patch is None else self.spe * self.cfg.batch_size
+        if self.dist.enabled:
+            sampler = DistributedSampler(range(n), num_replicas=self.dist.world_size,
+                                         rank=self.dist.rank, shuffle=True, seed=self.cfg.seed)
+            sampler.set_epoch(epoch)
+            return torch.tensor(list(sampler))
         return torch.randperm(n, generator=_generator(self.cfg.seed, epoch, 31))
 
+    def agree_to_end(self, loss: torch.Tensor, elapsed: float) -> str | None:
+        """In a multi-process job all ranks must leave the loop at the same step."""
+        flags = torch.tensor([float(self.stop.is_set()), float(not torch.isfinite(loss)),
+                              float(bool(self.budget_s and elapsed >= self.budget_s))],
+                             device=self.device)
+        flags = any_rank(flags, self.dist).tolist()
+        if flags[1]:
+            return "diverged"
+        if flags[0]:
+            return "stopped"
+        return "time-budget" if flags[2] else None
+
     # -- the loop ----------------------------------------------------------------------
+    def diverged_message(self, loss: float) -> str:
+        kept = (f"the model file keeps the checkpoint of step {self.last_checkpoint_step}"
+                if self.last_checkpoint_step is not None else "no checkpoint had been saved yet")
+        return (f"the training loss became {loss} at step {self.step}; try a lower learning "
+                f"rate. {kept[0].upper()}{kept[1:]}.")
+
+    def record_validation(self) -> None:
+        self.val_loss, psnr = self.validate()
+        self.history["val"].append([self.step, self.val_loss])
+        self.emit(ev.Validated(self.step, self.step // self.spe, self.val_loss, psnr))
+
     def run(self) -> TrainResult:
-        cfg, emit = self.cfg, self.emit
+        try:
+            return self._loop()
+        finally:
+            shutdown_distributed(self.dist)
+
+    def _loop(self) -> TrainResult:
+        cfg, emit, main = self.cfg, self.emit, self.dist.is_main
         params = sum(p.numel() for p in self.model.parameters())
+        open_ended = bool(self.budget_s) and cfg.epochs >= 10**5
         emit(ev.Started(self.job.model, describe_device(self.device), params, self.data.n_train,
-                        self.data.n_val, self.spe, None if self.budget_s and cfg.epochs >= 10**5
-                        else self.total_steps, self.step))
-        self.model.train()
+                        self.data.n_val, self.spe, None if open_ended else self.total_steps,
+                        self.step))
+        self.loss_module.train()
         t0 = time.perf_counter()
         paused_s = 0.0
         last_report = last_sample = last_ckpt = t0
@@ -259,10 +326,10 @@ class _Run:
         reason, message = "completed", ""
 
         while self.step < self.total_steps:
-            if self.stop.is_set():
+            if not self.dist.enabled and self.stop.is_set():
                 reason = "stopped"
                 break
-            if self.pause is not None and self.pause.is_set():
+            if self.pause is not None and self.pause.is_set() and not self.dist.enabled:
                 paused_at = time.perf_counter()
                 emit(ev.Paused(self.step))
                 while self.pause.is_set() and not self.stop.is_set():
@@ -279,21 +346,23 @@ class _Run:
             loss, batch_images = self.train_step(epoch_order)
             loss_sum += loss
             loss_count += 1
-            images_since += batch_images
+            images_since += batch_images * self.dist.world_size
             self.step += 1
             now = time.perf_counter()
             elapsed = self.elapsed(t0, paused_s)
+            if self.dist.enabled:
+                ending = self.agree_to_end(loss, elapsed)
+                if ending is not None:
+                    reason = ending
+                    if ending == "diverged":
+                        message = self.diverged_message(float(loss))
+                    break
             epoch_done = self.step % self.spe == 0
-            if now - last_report >= PROGRESS_INTERVAL_S or epoch_done \
-                    or self.step == self.total_steps:
+            if main and (now - last_report >= PROGRESS_INTERVAL_S or epoch_done
+                         or self.step == self.total_steps):
                 mean_loss = float(loss_sum) / loss_count
                 if not math.isfinite(mean_loss):
-                    reason = "diverged"
-                    kept = ("the model file keeps the checkpoint of step "
-                            f"{self.last_checkpoint_step}" if self.last_checkpoint_step
-                            is not None else "no checkpoint had been saved yet")
-                    message = (f"the training loss became {mean_loss} at step {self.step}; "
-                               f"try a lower learning rate. {kept[0].upper()}{kept[1:]}.")
+                    reason, message = "diverged", self.diverged_message(mean_loss)
                     break
                 fraction = self.fraction(elapsed)
                 run_elapsed = now - t0 - paused_s
@@ -306,29 +375,26 @@ class _Run:
                 _thin(self.history["train"])
                 loss_sum.zero_()
                 loss_count, images_since, last_report = 0, 0, now
-            if epoch_done:
-                self.val_loss, psnr = self.validate()
-                self.history["val"].append([self.step, self.val_loss])
-                emit(ev.Validated(self.step, self.step // self.spe, self.val_loss, psnr))
-            if now - last_sample >= cfg.sample_seconds:
+            if main and epoch_done:
+                self.record_validation()
+            if main and now - last_sample >= cfg.sample_seconds:
                 emit(self.samples())
                 last_sample = now
-            if now - last_ckpt >= cfg.checkpoint_minutes * 60:
+            if main and now - last_ckpt >= cfg.checkpoint_minutes * 60:
                 self.save(elapsed, "checkpoint")
                 last_ckpt = time.perf_counter()
-            if self.budget_s and elapsed >= self.budget_s:
+            if not self.dist.enabled and self.budget_s and elapsed >= self.budget_s:
                 reason = "time-budget"
                 break
 
         elapsed = self.elapsed(t0, paused_s)
         path = None
-        if reason != "diverged":
+        if reason != "diverged" and main:
             if not self.history["val"] or self.history["val"][-1][0] != self.step:
-                self.val_loss, psnr = self.validate()
-                self.history["val"].append([self.step, self.val_loss])
-                emit(ev.Validated(self.step, self.step // self.spe, self.val_loss, psnr))
+                self.record_validation()
             emit(self.samples())
             path = self.save(elapsed, reason)
+        if reason != "diverged":
             message = {
                 "completed": f"finished {self.step} steps",
                 "stopped": f"stopped at step {self.step}; the model is saved",
