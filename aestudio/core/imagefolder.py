@@ -390,7 +390,7 @@ def _resize(
     return np.rint(np.clip(out, 0, 65535)).astype(np.uint16)
 
 
-def _resize_square(arr: np.ndarray, size: int) -> np.ndarray:
+def resize_square(arr: np.ndarray, size: int) -> np.ndarray:
     """Shorter side to size, then centre crop to size x size (one resample via box)."""
     height, width = arr.shape[:2]
     if height == width == size:
@@ -415,7 +415,7 @@ def _prepare(arr: np.ndarray, plan: _Plan) -> np.ndarray:
     if plan.channels == 1 and arr.shape[2] == 3:
         arr = _to_gray(arr)  # before resizing: one plane to resample instead of three
     if plan.size is not None:
-        arr = _resize_square(arr, plan.size)
+        arr = resize_square(arr, plan.size)
     elif plan.target is not None:
         arr = _resize(arr, *plan.target)
     if plan.channels == 3 and arr.shape[2] == 1:

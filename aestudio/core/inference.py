@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from aestudio.core.imagefolder import resize_square
 from aestudio.core.imageio import from_float, to_float
 from aestudio.core.interpolation import interpolate
 from aestudio.core.models.base import Autoencoder, ImageModel
@@ -36,29 +36,16 @@ def match_channels(image: np.ndarray, channels: int) -> np.ndarray:
 def to_model_tensor(images: Sequence[np.ndarray], channels: int, size: int | None) -> torch.Tensor:
     """Integer (H, W, C) images as a float batch (N, C, S, S) in [0, 1].
 
-    Images are resized so the shorter side is ``size`` (antialiased) and centre-cropped,
-    the same preparation the training cache applies.
+    Images are resized so the shorter side is ``size`` and centre-cropped, with the
+    same function the training cache uses.
     """
     batch = []
     for image in images:
-        x = torch.from_numpy(to_float(match_channels(image, channels))).permute(2, 0, 1)
+        image = match_channels(image, channels)
         if size is not None:
-            x = resize_square(x, size)
-        batch.append(x)
+            image = resize_square(image, size)
+        batch.append(torch.from_numpy(to_float(image)).permute(2, 0, 1))
     return torch.stack(batch)
-
-
-def resize_square(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Resize (C, H, W) so the shorter side is ``size``, then centre-crop to a square."""
-    h, w = x.shape[-2:]
-    if (h, w) != (size, size):
-        scale = size / min(h, w)
-        nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
-        x = F.interpolate(x[None], size=(nh, nw), mode="bilinear", antialias=True,
-                          align_corners=False)[0]
-        top, left = (nh - size) // 2, (nw - size) // 2
-        x = x[:, top:top + size, left:left + size]
-    return x.clamp(0, 1)
 
 
 @torch.inference_mode()
