@@ -1,0 +1,152 @@
+"""Training speed on the CPU: the app's trainer against the loops a user would write.
+
+- ``train_speedup_vs_dataloader``: images/s of the app's trainer (``core.trainer.fit``, the
+  code path the GUI worker runs) over torchvision ``ImageFolder`` + ``DataLoader`` with
+  workers = cores, the same model, batch size and optimizer, on the same PNG folder.
+- ``train_ratio_vs_bare_loop``: the app's trainer over a bare loop on tensors already in
+  memory (the ceiling).
+- ``train_flops_fraction``: achieved FLOP/s of a training step over a large matmul's FLOP/s.
+
+    python benchmarks/bench_training.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from benchmarks.common import Figure, cores, mnist_folder, print_figures
+
+MODEL = "conv-ae"
+OPTIONS = {"latent_dim": 2}
+BATCH = 128
+LR = 1e-3
+
+
+def make_model(seed: int = 0):
+    from aestudio.core.models import create_model
+
+    torch.manual_seed(seed)
+    return create_model(MODEL, channels=1, image_size=28, **OPTIONS)
+
+
+def dataloader_loop(folder, steps: int) -> float:
+    """A standard PyTorch loop: ImageFolder + DataLoader(workers = cores). Returns images/s."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    dataset = datasets.ImageFolder(
+        str(folder), transform=transforms.Compose([transforms.Grayscale(), transforms.ToTensor()]))
+    loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=cores(),
+                        drop_last=True, persistent_workers=False)
+    model = make_model()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    done, images = 0, 0
+    start = time.perf_counter()
+    while done < steps:
+        for x, _ in loader:
+            loss, _ = model.training_loss(x, x)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            done += 1
+            images += len(x)
+            if done >= steps:
+                break
+    return images / (time.perf_counter() - start)
+
+
+def bare_loop(data, steps: int) -> float:
+    """The ceiling: a loop over a float tensor already in memory. Returns images/s."""
+    x_all = data.to_float(data.images[torch.as_tensor(data.train_index)])
+    model = make_model()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    generator = torch.Generator().manual_seed(0)
+    order = torch.randperm(len(x_all), generator=generator)
+    start = time.perf_counter()
+    for step in range(steps):
+        index = order[(step * BATCH) % (len(x_all) - BATCH):][:BATCH]
+        x = x_all[index]
+        loss, _ = model.training_loss(x, x)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return steps * BATCH / (time.perf_counter() - start)
+
+
+def app_trainer(data, steps: int) -> float:
+    """The app's trainer on the decoded cache, timed from its first to its last step."""
+    from aestudio.core import events as ev
+    from aestudio.core.config import TrainConfig
+    from aestudio.core.trainer import TrainingJob, fit
+
+    spe = data.steps_per_epoch(BATCH)
+    epochs = max(1, -(-steps // spe))
+    job = TrainingJob(model=MODEL, model_options=OPTIONS,
+                      train=TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR, device="cpu"))
+    marks: dict[str, float] = {}
+
+    def on_event(event) -> None:
+        if isinstance(event, ev.Started):
+            marks["start"] = time.perf_counter()
+        elif isinstance(event, ev.Finished):
+            marks["end"] = time.perf_counter()
+
+    result = fit(job, data, on_event=on_event)
+    images = result.step * BATCH
+    return images / (marks["end"] - marks["start"])
+
+
+def training_step_flops(data) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = make_model()
+    x = data.to_float(data.images[:BATCH])
+    with FlopCounterMode(display=False) as counter:
+        loss, _ = model.training_loss(x, x)
+        loss.backward()
+    return float(counter.get_total_flops())
+
+
+def matmul_flops_per_s(n: int = 2048, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - start)
+
+
+def run(quick: bool = False) -> dict[str, Figure]:
+    from aestudio.core.config import DataConfig
+    from aestudio.core.training_data import load_training_data
+
+    count = 2_000 if quick else 10_000
+    steps = 8 if quick else 60
+    folder = mnist_folder(count)
+    data = load_training_data(DataConfig(folder=str(folder), size=28, val_fraction=0.1),
+                              patches=False, cache_dir=None)
+    loader_rate = dataloader_loop(folder, steps)
+    bare_rate = bare_loop(data, steps)
+    # The app's epoch includes validation and sample previews; several epochs amortise start-up.
+    app_rate = app_trainer(data, steps * 3)
+    step_flops = training_step_flops(data)
+    achieved = step_flops * app_rate / BATCH
+    peak = matmul_flops_per_s()
+    baseline = f"{loader_rate:.0f} img/s ImageFolder+DataLoader({cores()} workers)"
+    return {
+        "train_images_per_s": Figure(app_rate, "img/s", note=f"{MODEL} batch {BATCH}, CPU"),
+        "train_speedup_vs_dataloader": Figure(app_rate / loader_rate, "x", baseline, ">= 1.5"),
+        "train_ratio_vs_bare_loop": Figure(app_rate / bare_rate, "x",
+                                           f"{bare_rate:.0f} img/s bare loop", ">= 0.95"),
+        "train_flops_fraction": Figure(achieved / peak, "fraction",
+                                       f"{peak / 1e9:.1f} GFLOP/s float32 matmul 2048", "report"),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    print_figures(run(parser.parse_args().quick))

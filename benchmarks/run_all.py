@@ -1,0 +1,119 @@
+"""Run every benchmark, write ``benchmarks/results.json`` and the table in ``docs/benchmarks.md``.
+
+    python benchmarks/run_all.py [--quick] [--only NAME ...]
+
+Each benchmark runs in its own process (a fresh interpreter, offscreen Qt) and prints its
+figures as one JSON object on its last line of standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+TABLE_START = "<!-- results:start -->"
+TABLE_END = "<!-- results:end -->"
+
+# (module, what it measures); modules live in benchmarks/ and accept --quick.
+BENCHMARKS = [
+    ("bench_training", "trainer speed against a DataLoader loop and a bare loop"),
+    ("bench_scan", "scanning and decoding a folder against a plain PIL loop"),
+    ("bench_startup", "launch to visible main window"),
+    ("bench_ui_stall", "event-loop stalls of the main window while training"),
+    ("latent_map", "the 60,000-point latent map: draw, pan/zoom, click"),
+    ("bench_denoise_speed", "24-megapixel denoise: time, memory, against non-local means"),
+    ("latent_quality", "latent-map quality: 5-NN accuracy and PSNR over PCA-2"),
+    ("denoise_quality", "denoising PSNR against BM3D and the published figures"),
+]
+
+
+def run_one(module: str, quick: bool, timeout: float) -> tuple[dict, str | None]:
+    script = ROOT / "benchmarks" / f"{module}.py"
+    if not script.exists():
+        return {}, "not present"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", f"benchmarks.{module}"] + (["--quick"] if quick else [])
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {}, f"timed out after {timeout:.0f} s"
+    sys.stderr.write(done.stderr[-4000:])
+    lines = [line for line in done.stdout.strip().splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {}, f"failed (exit {done.returncode})"
+    return json.loads(lines[-1]), None
+
+
+def write_table(results: dict) -> None:
+    rows = ["| figure | value | unit | baseline | goal |", "|---|---|---|---|---|"]
+    for name, entry in results["figures"].items():
+        value = entry.get("value")
+        shown = "n/a" if value is None else f"{value:.4g}"
+        rows.append(f"| `{name}` | {shown} | {entry.get('unit', '')} | "
+                    f"{entry.get('baseline') or ''} | {entry.get('goal') or ''} |")
+    meta = results["meta"]
+    table = "\n".join([
+        TABLE_START,
+        f"Measured {meta['date']} on {meta['machine']} ({meta['mode']} run).",
+        "",
+        *rows,
+        TABLE_END,
+    ])
+    text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{TABLE_START}\n{TABLE_END}\n"
+    before, _, rest = text.partition(TABLE_START)
+    _, _, after = rest.partition(TABLE_END)
+    DOC.write_text(before + table + after)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="seconds per figure (CI)")
+    parser.add_argument("--only", nargs="*", help="run only these benchmark modules")
+    parser.add_argument("--no-write", action="store_true", help="print, write no files")
+    args = parser.parse_args()
+    figures: dict[str, dict] = {}
+    failures: dict[str, str] = {}
+    for module, _ in BENCHMARKS:
+        if args.only and module not in args.only:
+            continue
+        started = time.perf_counter()
+        print(f"== {module}", file=sys.stderr, flush=True)
+        result, error = run_one(module, args.quick, timeout=300 if args.quick else 3600)
+        if error:
+            failures[module] = error
+            print(f"   {error}", file=sys.stderr)
+        figures.update(result)
+        print(f"   {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    results = {
+        "meta": {
+            "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+            "mode": "quick" if args.quick else "full",
+            "failures": failures,
+        },
+        "figures": figures,
+    }
+    if not args.no_write:
+        target = RESULTS if not args.quick else ROOT / "build" / "bench" / "results-quick.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(results, indent=2) + "\n")
+        if not args.quick:
+            write_table(results)
+    print(json.dumps(results["figures"], indent=2))
+    missing = [m for m, e in failures.items() if e != "not present"]
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
