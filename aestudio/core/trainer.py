@@ -171,6 +171,9 @@ class _Run:
                                            self.amp_dtype == torch.float16)
         self.val_clean = data.validation_batch()
         self.val_noisy = self.task.inputs(self.val_clean, _generator(cfg.seed, 99_991))
+        # Samples spread over the validation set (it is sorted by folder, so by label).
+        count = min(SAMPLE_COUNT, len(self.val_clean))
+        self.sample_index = torch.linspace(0, len(self.val_clean) - 1, count).round().long()
         self.last_checkpoint_step: int | None = self.step if resume else None
         self.val_loss: float | None = None
 
@@ -240,8 +243,8 @@ class _Run:
     @torch.no_grad()
     def samples(self) -> ev.Samples:
         self.model.eval()
-        clean = self.val_clean[:SAMPLE_COUNT].to(self.device)
-        noisy = self.val_noisy[:SAMPLE_COUNT].to(self.device)
+        clean = self.val_clean[self.sample_index].to(self.device)
+        noisy = self.val_noisy[self.sample_index].to(self.device)
         with self.autocast():
             out = self.task.predict(self.model, noisy)
         self.model.train()
