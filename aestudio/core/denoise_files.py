@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from aestudio import __version__
-from aestudio.core.imageio import from_float, read_image, read_metadata, to_float, write_image
-from aestudio.core.inference import denoise_tensor
+from aestudio.core.imageio import read_image, read_metadata, to_float, write_image
+from aestudio.core.inference import denoise_tensor, mix_denoised
 from aestudio.core.modelfile import LoadedModel
 
 # (file index, file count, file name, fraction of this file done)
@@ -26,11 +26,21 @@ def output_path(source: Path, out_dir: Path, relative: str | None = None, suffix
     return out_dir / rel.parent / f"{rel.stem}{suffix}{rel.suffix}"
 
 
-def blend(noisy: torch.Tensor, denoised: torch.Tensor, amount: float) -> torch.Tensor:
-    """``amount`` 0 keeps the input, 1 the denoised image."""
-    if amount >= 1.0:
-        return denoised
-    return noisy + amount * (denoised - noisy)
+def blend(noisy: torch.Tensor, denoised: torch.Tensor, amount: float, *, luma: float = 1.0,
+          chroma: float = 1.0) -> torch.Tensor:
+    """``amount`` 0 keeps the input, 1 the denoised image; ``luma`` and ``chroma`` set the
+    strengths of the luminance and colour corrections (see
+    :func:`~aestudio.core.inference.mix_denoised`)."""
+    return mix_denoised(noisy, denoised, amount=amount, luma=luma, chroma=chroma)
+
+
+def _to_integer(y: torch.Tensor, dtype: np.dtype) -> np.ndarray:
+    """(C, H, W) float in [0, 1] to an (H, W, C) integer image, as
+    :func:`~aestudio.core.imageio.from_float` does, but in place to spare a large
+    photo several full-size float copies."""
+    top = float(np.iinfo(dtype).max)
+    y = y.nan_to_num_(0.0).clamp_(0.0, 1.0).mul_(top).round_()
+    return y.permute(1, 2, 0).numpy().astype(dtype)
 
 
 def denoise_file(
@@ -40,10 +50,31 @@ def denoise_file(
     *,
     tile: int | None = None,
     amount: float = 1.0,
+    luma: float = 1.0,
+    chroma: float = 1.0,
     progress: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
 ) -> Path:
     """Denoise one file into ``target``, keeping bit depth, EXIF and ICC; write a JSON sidecar.
+
+    Parameters
+    ----------
+    loaded
+        The denoiser.
+    source, target
+        Input and output image files; ``target`` must not be ``source``.
+    tile
+        Tile side in pixels (default: chosen for the device).
+    amount
+        0 keeps the input, 1 the full denoised result.
+    luma, chroma
+        Strength (0 to 1) of the luminance and of the colour correction: ``luma=0,
+        chroma=1`` removes colour noise and keeps grain.
+    progress
+        Called with the fraction of this file done.
+    stop
+        When set, :class:`~aestudio.core.tiling.InferenceCancelled` is raised and
+        nothing is written.
 
     Returns
     -------
@@ -56,10 +87,15 @@ def denoise_file(
     image, info = read_image(source)
     metadata = read_metadata(source)
     x = torch.from_numpy(to_float(image)).permute(2, 0, 1).contiguous()
+    dtype = image.dtype
+    del image  # the float copy is all that is needed from here on
     tile_progress = (lambda done, total: progress(done / max(total, 1))) if progress else None
     y = denoise_tensor(loaded.model, x, tile=tile, progress=tile_progress, stop=stop)
-    y = blend(x, y, amount)
-    result = from_float(y.permute(1, 2, 0).numpy(), image.dtype)
+    y = blend(x, y, amount, luma=luma, chroma=chroma)
+    del x
+    result = _to_integer(y, dtype)
+    del y
+    target.parent.mkdir(parents=True, exist_ok=True)
     write_image(target, result, metadata)
     sidecar = {
         "source": str(source),
@@ -68,7 +104,7 @@ def denoise_file(
         "model_config": loaded.meta.get("model_config"),
         "model_training": {k: (loaded.meta.get("train") or {}).get(k)
                            for k in ("task", "noise")},
-        "settings": {"amount": amount, "tile": tile},
+        "settings": {"amount": amount, "luma": luma, "chroma": chroma, "tile": tile},
         "size": [info.width, info.height],
         "channels": info.channels,
         "bit_depth": int(np.iinfo(result.dtype).bits),
@@ -86,6 +122,8 @@ def denoise_files(
     *,
     tile: int | None = None,
     amount: float = 1.0,
+    luma: float = 1.0,
+    chroma: float = 1.0,
     suffix: str = "",
     progress: FileProgress | None = None,
     stop: threading.Event | None = None,
@@ -96,6 +134,19 @@ def denoise_files(
     ----------
     files
         Paths, or (path, relative output path) pairs that keep a folder's layout.
+    amount, luma, chroma, tile
+        As in :func:`denoise_file`.
+    suffix
+        Added to each output file's stem.
+    progress
+        Called as ``progress(file index, file count, file name, fraction of that file)``.
+    stop
+        Checked between files (and between tiles): when set, the files done so far stay.
+
+    Returns
+    -------
+    list of tuple
+        (source, written output) pairs.
     """
     items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
     inputs = {p.resolve() for p, _ in items}
@@ -117,7 +168,7 @@ def denoise_files(
             if progress:
                 progress(index, len(items), name, fraction)
 
-        denoise_file(loaded, source, target, tile=tile, amount=amount, progress=file_progress,
-                     stop=stop)
+        denoise_file(loaded, source, target, tile=tile, amount=amount, luma=luma, chroma=chroma,
+                     progress=file_progress, stop=stop)
         written.append((source, target))
     return written
