@@ -30,5 +30,10 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py --quick
 
+# The one-folder desktop app in dist/aestudio/, built in its own venv with CPU torch,
+# then checked with a smoke run (docs/packaging.md).
+package:
+	PYTHON=$(PYTHON) bash packaging/build_app.sh
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -183,8 +183,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         elif isinstance(event, ev.Finished):
             bar.close()
 
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) \
-        if threading.current_thread() is threading.main_thread() else None
+    # Ctrl+C, and SIGTERM from a scheduler (scancel, preemption), stop and save the model.
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in handled} \
+        if threading.current_thread() is threading.main_thread() else {}
     try:
         from aestudio.core.models import get_entry
         from aestudio.core.training_data import load_training_data
@@ -199,8 +201,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             log(note, file=sys.stderr)
         result = fit(job, data, on_event=on_event, stop=stop, resume=args.resume)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     val = f"; validation loss {result.val_loss:.5f}" if result.val_loss is not None else ""
     log(f"{result.message}{val}; model written to {result.path}" if result.path
         else result.message, file=sys.stderr)
@@ -342,7 +344,8 @@ def cmd_denoise(args: argparse.Namespace) -> int:
         bar.update((index + fraction) / max(total, 1), f"{index + 1}/{total} {name}")
 
     written = denoise_files(loaded, files, Path(args.out), tile=args.tile, suffix=args.suffix,
-                            amount=args.amount, progress=progress)
+                            amount=args.amount, luma=args.luma, chroma=args.chroma,
+                            progress=progress)
     bar.close()
     for source, target in written:
         print(f"{source} -> {target}", file=sys.stderr)
@@ -360,6 +363,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         for key, value in report.items():
             print(f"{key:14} {value}")
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from aestudio.core.latent import LAYOUT_NAMES, build_map, encode_folder, knn_label_accuracy
+    from aestudio.core.map_render import render_map
+
+    loaded = _load(args.model, args.device)
+    _need_autoencoder(loaded, "map")
+    bar = ProgressBar()
+    data = encode_folder(loaded.model, args.data,
+                         progress=lambda s, d, t: bar.update(d / max(t, 1), f"{s} {d}/{t}"))
+    bar.close()
+    for note in data.notes:
+        print(note, file=sys.stderr)
+    latent_map = build_map(data.codes, args.layout)
+    note = f"{len(data):,} images\n{loaded.name}, {data.latent_dim}-number code"
+    if len(data.label_names) > 1:
+        accuracy = knn_label_accuracy(latent_map.positions, data.labels, 5)
+        note += f"\n5-NN label accuracy {accuracy:.3f}"
+        print(f"5-NN label accuracy of the map: {accuracy:.4f}", file=sys.stderr)
+    name = LAYOUT_NAMES[latent_map.layout]
+    title = f"{Path(args.model).name}: {name} map of {Path(args.data).name}" + \
+        ("" if latent_map.exact else " (approximate layout)")
+    render_map(latent_map.positions, data.labels, args.out, size=args.size, title=title,
+               axis_titles=latent_map.axis_titles(), note=note)
+    print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -464,6 +494,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tile", type=int, help="tile side (default: chosen for the device)")
     p.add_argument("--amount", type=float, default=1.0,
                    help="blend: 0 keeps the input, 1 the full denoised result")
+    p.add_argument("--luma", type=float, default=1.0,
+                   help="strength of the luminance correction, 0 to 1 (0 keeps film grain)")
+    p.add_argument("--chroma", type=float, default=1.0,
+                   help="strength of the colour-noise correction, 0 to 1")
     p.add_argument("--suffix", default="", help="added to each output file's stem")
     device_option(p)
 
@@ -474,6 +508,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, help="evaluate at most this many images")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    device_option(p)
+
+    p = add("map", cmd_map, "draw the latent map of a folder as a labelled PNG",
+            "Encode a folder and draw its 2-D latent map: a scatter coloured by label "
+            "(colour-blind safe) with axis ticks and a legend.")
+    p.add_argument("model")
+    p.add_argument("data", help="folder of images (labels are subfolder names)")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--layout", default="auto", choices=["auto", "codes", "pca", "tsne", "umap"],
+                   help="auto: the codes themselves for a 2-number code, else PCA; tsne and "
+                        "umap need scikit-learn or umap-learn")
+    p.add_argument("--size", type=int, default=1200, help="image width in pixels")
     device_option(p)
 
     p = add("info", cmd_info, "describe a model file")

@@ -81,8 +81,10 @@ class WorkerPool(QObject):
         # UI thread is blocked in stop_all()'s wait.
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
+        # _forget first: its queued call must be posted before deleteLater's, or the thread
+        # object can be deleted (dropping the call) while it is still emitting finished.
         thread.finished.connect(lambda w=worker: self._forget(w))
+        thread.finished.connect(thread.deleteLater)
         self._running[worker] = thread
         thread.start()
         if len(self._running) == 1:

@@ -1,0 +1,54 @@
+"""Files shipped inside the package: the app icon and the bundled demo image folders.
+
+Found with :mod:`importlib.resources`, so they work from a source checkout, a wheel or an
+editable install alike. Their sources and credits are described in ``resources/README.md``
+at the top of the repository.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+DEMO_FOLDERS = ("digits", "photos")
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
+
+
+def _root() -> Path:
+    # The package is installed as plain files (setuptools package-data), so the
+    # Traversable is a real path that Qt and the scanner can open directly.
+    return Path(str(resources.files(__name__)))
+
+
+def demo_folder(name: str = "digits") -> Path:
+    """The folder of a bundled demo data set.
+
+    Parameters
+    ----------
+    name : str
+        ``"digits"`` (3,000 MNIST digits, one subfolder per label) or ``"photos"``
+        (eight sample photos and textures).
+
+    Raises
+    ------
+    ValueError
+        When ``name`` is not a bundled demo.
+    """
+    if name not in DEMO_FOLDERS:
+        raise ValueError(f"unknown demo {name!r}; choose one of {', '.join(DEMO_FOLDERS)}")
+    return _root() / "demo" / name
+
+
+def icon_path(size: int | None = None, name: str = "aestudio") -> Path:
+    """Path of a bundled icon: the SVG when ``size`` is None, else the PNG of that size.
+
+    Raises
+    ------
+    ValueError
+        When no PNG of ``size`` is bundled.
+    """
+    if size is None:
+        return _root() / "icons" / f"{name}.svg"
+    if size not in ICON_SIZES:
+        raise ValueError(f"no {size} px icon; sizes: {', '.join(map(str, ICON_SIZES))}")
+    return _root() / "icons" / f"{name}-{size}.png"
