@@ -5,6 +5,13 @@ headers only; :func:`decode_folder` turns a scan into arrays for training, eithe
 resized to S x S in one (N, C, S, S) array, or kept at full resolution as a list of
 (C, H, W) arrays. Fixed-size decodes can be cached on disk as .npy and are then served by
 a memory map, keyed by the folder, every file's mtime and size, the size and channels.
+
+Speed with many small files: the scan reads each small file whole with one open, takes its
+header from those bytes and keeps the bytes (up to a budget) for the decode, so a file is
+opened once from scan to array; plain small PNGs are then decoded together
+(:func:`~aestudio.core.imageio.decode_small_pngs`). Headers are remembered for the life of
+the process, keyed by path, size, mtime, ctime and inode, so scanning a folder again (the
+dataset panel, then training) opens no file that has not changed.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +38,8 @@ from aestudio.core.imageio import (
     IMAGE_SUFFIXES,
     ImageInfo,
     ImageReadError,
+    decode_small_pngs,
+    read_file,
     read_header,
     read_image,
 )
@@ -54,6 +64,20 @@ _PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress calls a second
 _CACHE_VERSION = 1
 # Below this many pixels per image, downscaling to fit memory would make useless images.
 _MIN_CAP_PIXELS = 32 * 32
+# The scan keeps the bytes of files up to this size for the decode, at most this much in all.
+_KEEP_FILE_BYTES = 256 * 1024
+_KEEP_TOTAL_BYTES = 32 * 1024**2
+# Remembered headers (about 300 bytes each); the older half is dropped when full.
+_HEADER_MEMO_ENTRIES = 100_000
+# A file changed this recently may change again within the clock's resolution unseen by
+# mtime and ctime; its header is not remembered.
+_RACY_NS = 2_000_000_000
+# Small PNGs are decoded together in groups of this many (progress and stop between them).
+_BATCH_FILES = 4096
+# _run_pool times this many items in the calling thread; threads take the rest only when
+# an item took longer than this.
+_PROBE_ITEMS = 64
+_THREADS_PAY_OFF_S = 200e-6
 
 
 class DatasetError(ValueError):
@@ -89,6 +113,11 @@ class ScanResult:
     root: Path
     images: tuple[ImageRecord, ...]
     skipped: tuple[Skipped, ...]
+    # Bytes of small files read by the scan, by index into images, with the (mtime, size)
+    # they were read at: the decode uses them instead of opening the files again.
+    _kept: dict[int, tuple[bytes, str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -177,19 +206,35 @@ def _run_pool(
     workers: int,
     progress: Progress | None,
     stop: threading.Event | None,
+    done_before: int = 0,
+    total: int | None = None,
 ) -> list[R]:
     """Map fn over items in a thread pool, in order; progress and stop between items.
 
-    Items go to the threads in chunks: one future per small file costs about as much as
-    reading its header.
+    Threads pay off when items wait on the disk or on C code that releases the GIL (large
+    images, network shares); for small local files the work is Python under the GIL and
+    threads only contend for it. So the first items run in this thread, and the pool takes
+    the rest only if they were slow. Items go to the threads in chunks: one future per small
+    file costs about as much as reading its header. Progress counts from ``done_before`` up
+    to ``total`` (default: the item count), for work that began elsewhere.
     """
     _check_stop(stop)
     n = len(items)
-    workers = max(1, min(workers, n))
-    chunk = max(1, min(256, n // (workers * 16)))
-    throttle = _Throttle(progress, n)
-    throttle(0, force=True)
+    throttle = _Throttle(progress, done_before + n if total is None else total)
+    throttle(done_before, force=True)
     results: list[Any] = [None] * n
+    first = 0
+    if workers > 1 and n > _PROBE_ITEMS:
+        started = time.perf_counter()
+        for first in range(_PROBE_ITEMS):
+            _check_stop(stop)
+            results[first] = fn(items[first])
+            throttle(done_before + first + 1)
+        first = _PROBE_ITEMS
+        if (time.perf_counter() - started) / _PROBE_ITEMS < _THREADS_PAY_OFF_S:
+            workers = 1
+    workers = max(1, min(workers, n - first))
+    chunk = max(1, min(256, (n - first) // (workers * 16)))
 
     def run_chunk(start: int) -> tuple[int, list[R]]:
         out = []
@@ -199,24 +244,24 @@ def _run_pool(
             out.append(fn(item))
         return start, out
 
-    done = 0
+    done = first
     if workers == 1:
-        chunks: Iterable[tuple[int, list[R]]] = map(run_chunk, range(0, n, chunk))
+        chunks: Iterable[tuple[int, list[R]]] = map(run_chunk, range(first, n, chunk))
         pool = None
     else:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aestudio-io")
-        futures = [pool.submit(run_chunk, start) for start in range(0, n, chunk)]
+        futures = [pool.submit(run_chunk, start) for start in range(first, n, chunk)]
         chunks = (future.result() for future in as_completed(futures))
     try:
         for start, out in chunks:
             results[start : start + len(out)] = out
             done += len(out)
             _check_stop(stop)
-            throttle(done)
+            throttle(done_before + done)
     finally:
         if pool is not None:  # on stop or error, drop the queued work
             pool.shutdown(wait=True, cancel_futures=True)
-    throttle(n, force=True)
+    throttle(done_before + n, force=True)
     return results
 
 
@@ -235,10 +280,11 @@ def _cpu_workers(workers: int | None) -> int:
 # --------------------------------------------------------------------------- scanning
 
 
-def _walk(root: Path) -> tuple[list[tuple[tuple[str, ...], Path]], list[Skipped]]:
+def _walk(root: Path) -> tuple[list[tuple[tuple[str, ...], str]], list[Skipped]]:
     """All non-hidden files under root as (relative parts, path), sorted by parts.
 
-    Links are followed, but never twice into one folder (a link back up would loop).
+    Links are followed, but never twice into one folder (a link back up would loop). Paths
+    stay strings until a record needs one: a Path per file costs more than its header.
     """
     found: list[tuple[tuple[str, ...], str]] = []
     problems: list[Skipped] = []
@@ -268,17 +314,100 @@ def _walk(root: Path) -> tuple[list[tuple[tuple[str, ...], Path]], list[Skipped]
             except OSError as e:
                 problems.append(Skipped(Path(entry.path), f"cannot read: {e.strerror or e}"))
     found.sort()
-    return [(parts, Path(path)) for parts, path in found], problems
+    return found, problems
 
 
-def _header(path: Path, max_pixels: int) -> ImageInfo | str:
-    """The header, or the reason it can't be read."""
+class _HeaderMemo:
+    """Headers of files read before, keyed by path, size, mtime, ctime and inode."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._entries: dict[tuple, ImageInfo] = {}
+
+    @staticmethod
+    def key(path: str, st: os.stat_result | None = None) -> tuple | None:
+        """The key of a file as it is now (or as ``st`` says); None if unknown or racy."""
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None  # read_header says why
+        if st.st_ctime_ns > time.time_ns() - _RACY_NS:
+            return None
+        return (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+    def get(self, key: tuple | None) -> ImageInfo | None:
+        return None if key is None else self._entries.get(key)
+
+    def put(self, key: tuple | None, info: ImageInfo) -> None:
+        if key is None:
+            return
+        with self._lock:
+            if len(self._entries) >= self.limit:
+                for old in list(self._entries)[: self.limit // 2]:
+                    del self._entries[old]
+            self._entries[key] = info
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_HEADERS = _HeaderMemo(_HEADER_MEMO_ENTRIES)
+_SHARED_INFOS: dict[ImageInfo, ImageInfo] = {}
+
+
+def _shared(info: ImageInfo) -> ImageInfo:
+    """One object per distinct header: a folder of 60,000 digits has one.
+
+    Fewer long-lived objects also spare a full garbage-collector pass over the process.
+    """
+    if len(_SHARED_INFOS) > 10_000:
+        _SHARED_INFOS.clear()
+    return _SHARED_INFOS.setdefault(info, info)
+
+
+class _Keeper:
+    """The bytes of small files a scan keeps for its decode, within a budget (thread-safe)."""
+
+    def __init__(self, budget: int) -> None:
+        self.left = budget
+        self.kept: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, "mtime:size")
+        self._lock = threading.Lock()
+
+    def keep(self, path: str, data: bytes, signature: str) -> None:
+        with self._lock:
+            if len(data) <= self.left:
+                self.left -= len(data)
+                self.kept[path] = (data, signature)
+
+
+def _header(
+    path: str, max_pixels: int, keeper: _Keeper | None = None, recall: bool = True
+) -> ImageInfo | str:
+    """The header, or the reason it can't be read; small files' bytes go to ``keeper``.
+
+    With ``recall``, a remembered header is looked up first (one stat, no open); without,
+    the file is opened at once (a folder never scanned before: the stat would be wasted).
+    """
+    if recall:
+        known = _HEADERS.get(_HEADERS.key(path))
+        if known is not None and known.width * known.height <= max_pixels:
+            return known  # over the limit: read again, for read_header's own message
     try:
-        return read_header(path, max_pixels)
+        data, st = read_file(path, _KEEP_FILE_BYTES)
+        info = read_header(path, max_pixels, data=data)
     except ImageReadError as e:
         return str(e)
     except Exception as e:  # one odd file must not end a scan of thousands
         return f"unreadable: {type(e).__name__}: {e}"
+    info = _shared(info)
+    key = _HEADERS.key(path, st)
+    _HEADERS.put(key, info)
+    if data is not None and keeper is not None:
+        keeper.keep(path, data, f"{st.st_mtime_ns}:{st.st_size}")
+    return info
 
 
 def _record(parts: tuple[str, ...], path: Path, info: ImageInfo) -> ImageRecord:
@@ -318,7 +447,8 @@ def scan_folder(
     stop : threading.Event, optional
         When set, the scan raises :class:`ScanCancelled`.
     workers : int, optional
-        Threads reading headers.
+        Most threads reading headers; small local files are read in the calling thread,
+        where threads would only contend for the GIL.
 
     Returns
     -------
@@ -337,28 +467,35 @@ def scan_folder(
     if not root.is_dir():
         raise DatasetError(f"not a folder: {root}")
     files, skipped = _walk(root)
-    candidates = [(parts, p) for parts, p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    candidates = [
+        (parts, p) for parts, p in files if os.path.splitext(p)[1].lower() in IMAGE_SUFFIXES
+    ]
     if not candidates:
         raise DatasetError(f"no images found in {root} (checked {len(files)} files)")
+    keeper = _Keeper(_KEEP_TOTAL_BYTES)
+    seen_before = _HEADERS.get(_HEADERS.key(candidates[0][1])) is not None
     headers = _run_pool(
-        lambda p: _header(p, max_pixels),
+        lambda p: _header(p, max_pixels, keeper, recall=seen_before),
         [path for _, path in candidates],
         workers=_io_workers(workers),
         progress=progress,
         stop=stop,
     )
     images: list[ImageRecord] = []
+    kept: dict[int, tuple[bytes, str]] = {}
     for (parts, path), info in zip(candidates, headers, strict=True):
         if isinstance(info, str):
-            skipped.append(Skipped(path, info))
+            skipped.append(Skipped(Path(path), info))
         elif min(info.width, info.height) < min_size:
             reason = f"smaller than the training size: {info.width}x{info.height} < {min_size}"
-            skipped.append(Skipped(path, reason))
+            skipped.append(Skipped(Path(path), reason))
         else:
-            images.append(_record(parts, path, info))
+            if path in keeper.kept:
+                kept[len(images)] = keeper.kept[path]
+            images.append(_record(parts, Path(path), info))
     if not images:
         raise _no_usable_images(root, skipped)
-    return ScanResult(root, tuple(images), tuple(skipped))
+    return ScanResult(root, tuple(images), tuple(skipped), kept)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -425,11 +562,14 @@ def _prepare(arr: np.ndarray, plan: _Plan) -> np.ndarray:
     return np.ascontiguousarray(arr.transpose(2, 0, 1))
 
 
-def _decode_one(record: ImageRecord, plan: _Plan) -> np.ndarray | str:
+def _decode_one(record: ImageRecord, plan: _Plan, data: bytes | None = None) -> np.ndarray | str:
     """The prepared array, or the reason the file could not be decoded."""
     limit = max(1, record.info.width * record.info.height)  # the size the scan accepted
     try:
-        arr, _ = read_image(record.path, limit, draft=plan.size)
+        if data is None:
+            arr, _ = read_image(record.path, limit, draft=plan.size)
+        else:
+            arr, _ = read_image(record.path, limit, draft=plan.size, data=data)
         return _prepare(arr, plan)
     except ImageReadError as e:
         return str(e)
@@ -460,18 +600,75 @@ def _decode_fixed(
             f"limit of {_gib(max_bytes)}; choose a smaller size or fewer images"
         )
     out = np.empty((n, plan.channels, s, s), dtype=plan.dtype)
+    batched = _decode_small_pngs(scan, plan, out, pool["progress"], pool["stop"])
 
     def task(i: int) -> str | None:
-        result = _decode_one(scan.images[i], plan)
+        kept = scan._kept.get(i)
+        result = _decode_one(scan.images[i], plan, kept[0] if kept else None)
         if isinstance(result, str):
             return result
         out[i] = result
         return None
 
-    reasons = _run_pool(task, range(n), **pool)
+    rest = [i for i in range(n) if i not in batched]
+    rest_reasons = _run_pool(task, rest, **pool, done_before=len(batched), total=n)
+    reasons: list[str | None] = [None] * n
+    for i, reason in zip(rest, rest_reasons, strict=True):
+        reasons[i] = reason
     ok = [i for i, reason in enumerate(reasons) if reason is None]
     failed = [Skipped(scan.images[i].path, r) for i, r in enumerate(reasons) if r is not None]
     return (out if len(ok) == n else out[ok]), ok, failed
+
+
+def _prepare_stack(stack: np.ndarray, plan: _Plan) -> np.ndarray:
+    """(N, S, S, C) already at the set's size -> (N, C', S, S) in its channels and dtype."""
+    if plan.channels == 1 and stack.shape[3] == 3:
+        stack = _to_gray(stack)
+    elif plan.channels == 3 and stack.shape[3] == 1:
+        stack = np.repeat(stack, 3, axis=3)
+    if plan.dtype == np.uint16 and stack.dtype == np.uint8:
+        stack = stack.astype(np.uint16) * np.uint16(257)
+    return stack.transpose(0, 3, 1, 2)
+
+
+def _decode_small_pngs(
+    scan: ScanResult,
+    plan: _Plan,
+    out: np.ndarray,
+    progress: Progress | None,
+    stop: threading.Event | None,
+) -> set[int]:
+    """Decode the kept small PNGs together into ``out``; the indices done.
+
+    The rest (other formats, files not kept, anything the batch decoder leaves) are decoded
+    one by one afterwards, which also gives their failure reasons.
+    """
+    candidates = [i for i in sorted(scan._kept) if scan.images[i].info.format == "PNG"]
+    done: set[int] = set()
+    throttle = _Throttle(progress, len(scan.images))
+    if candidates:
+        throttle(0, force=True)
+    for start in range(0, len(candidates), _BATCH_FILES):
+        _check_stop(stop)
+        chunk = candidates[start : start + _BATCH_FILES]
+        arrays = decode_small_pngs([scan._kept[i][0] for i in chunk])
+        same: dict[tuple, list[int]] = {}  # already S x S: prepared as one stack
+        for i, arr in zip(chunk, arrays, strict=True):
+            if arr is None or arr.dtype.itemsize > plan.dtype.itemsize:
+                continue
+            if arr.shape[:2] == (plan.size, plan.size):
+                same.setdefault((arr.shape, arr.dtype.str), []).append(i)
+                continue
+            with suppress(Exception):  # left to the one-by-one decode, which says why
+                out[i] = _prepare(arr, plan)
+                done.add(i)
+        by_index = dict(zip(chunk, arrays, strict=True))
+        for indices in same.values():
+            with suppress(Exception):
+                out[indices] = _prepare_stack(np.stack([by_index[i] for i in indices]), plan)
+                done.update(indices)
+        throttle(len(done))
+    return done
 
 
 def _pixel_cap(pixels: np.ndarray, budget: int) -> int:
@@ -519,7 +716,11 @@ def _full_size_plans(
 def _decode_full(
     scan: ScanResult, plans: list[_Plan], **pool: Any
 ) -> tuple[list[np.ndarray], list[int], list[Skipped]]:
-    results = _run_pool(lambda i: _decode_one(scan.images[i], plans[i]), range(len(plans)), **pool)
+    def task(i: int) -> np.ndarray | str:
+        kept = scan._kept.get(i)
+        return _decode_one(scan.images[i], plans[i], kept[0] if kept else None)
+
+    results = _run_pool(task, range(len(plans)), **pool)
     ok = [i for i, r in enumerate(results) if not isinstance(r, str)]
     failed = [Skipped(scan.images[i].path, r) for i, r in enumerate(results) if isinstance(r, str)]
     return [results[i] for i in ok], ok, failed  # type: ignore[misc]
@@ -539,12 +740,16 @@ def _cache_key(scan: ScanResult, size: int, channels: int, dtype: np.dtype) -> s
         "dtype": dtype.str,
     }
     h.update(json.dumps(head, sort_keys=True).encode())
-    for r in scan.images:
-        try:
-            st = r.path.stat()
-            sig = f"{st.st_mtime_ns}:{st.st_size}"
-        except OSError:
-            sig = "missing"
+    for i, r in enumerate(scan.images):
+        kept = scan._kept.get(i)
+        if kept is not None:
+            sig = kept[1]  # the decode uses the bytes read at this (mtime, size)
+        else:
+            try:
+                st = os.stat(r.path)
+                sig = f"{st.st_mtime_ns}:{st.st_size}"
+            except OSError:
+                sig = "missing"
         h.update(f"\0{r.relpath}\0{sig}".encode())
     return h.hexdigest()[:40]
 
@@ -600,7 +805,7 @@ def _store_cache(
 ) -> str | None:
     """Write the cache entry (array first, its JSON last); a note if that failed."""
     npy, meta_path = _cache_paths(cache_dir, key)
-    relpath = {r.path: r.relpath for r in scan.images}
+    relpath = {r.path: r.relpath for r in scan.images} if failed else {}
     meta = {
         "version": _CACHE_VERSION,
         "root": str(scan.root),
@@ -654,7 +859,9 @@ def decode_folder(
     stop : threading.Event, optional
         When set, decoding raises :class:`ScanCancelled`.
     workers : int, optional
-        Decoding threads (Pillow releases the GIL); default: the CPU count.
+        Most decoding threads (Pillow releases the GIL); default: the CPU count, up to 8.
+        Small images are decoded in the calling thread (small PNGs the scan kept all
+        together), where threads would only contend for the GIL.
     cache_dir : Path, optional
         Fixed-size mode only: reuse / store the decoded array there (see
         :func:`default_cache_dir`), keyed by the folder, each file's mtime and size, the

@@ -23,16 +23,19 @@ decoder, once keeping the high bytes and once the low bytes, and join them.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import io
 import os
+import stat
 import struct
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 import tifffile
@@ -44,7 +47,9 @@ __all__ = [
     "ImageInfo",
     "ImageMetadata",
     "ImageReadError",
+    "decode_small_pngs",
     "from_float",
+    "read_file",
     "read_header",
     "read_image",
     "read_metadata",
@@ -271,19 +276,62 @@ def _exif_upright(exif: bytes) -> bytes:
 # --------------------------------------------------------------------------- file sniffing
 
 
-def _file_head(path: Path, n: int = 32) -> bytes:
-    """The first bytes of a file; raises ImageReadError for missing, empty or folder."""
+# Files up to this size are read into memory with one open and one read, and every decoder
+# (Pillow, tifffile, the plain-PNG path) works from those bytes: no second open, no small
+# reads. Larger files are opened by the decoder itself, which reads only what it needs.
+_WHOLE_FILE_BYTES = 32 * 1024**2
+# A header read takes this much: enough for the chunks or tags before the pixel data.
+_HEADER_BYTES = 64 * 1024
+
+
+class _Source(NamedTuple):  # a tuple: made once per file, thousands of times a scan
+    """A file opened once: its path, size and first bytes, or all of it when small."""
+
+    path: str
+    size: int
+    head: bytes  # the first bytes (all of ``data`` when the file was read whole)
+    whole: bool  # head holds the whole file
+    status: os.stat_result | None = None  # from the open file
+
+    def stream(self) -> BinaryIO | str:
+        """What a decoder reads from: the bytes in memory, else the path."""
+        return io.BytesIO(self.head) if self.whole else self.path
+
+
+def _read_source(path: str, limit: int) -> _Source:
+    """Open ``path`` once and read up to ``limit`` bytes.
+
+    Raises ImageReadError for missing, empty or unreadable files and folders.
+    """
+    # os-level calls: with thousands of small files, a Python file object per file and its
+    # buffer cost more than the reading. Ask for the size that is there, not ``limit``.
     try:
-        with open(path, "rb") as f:
-            if os.fstat(f.fileno()).st_size == 0:
-                raise ImageReadError("empty file (0 bytes)")
-            return f.read(n)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except IsADirectoryError as e:
         raise ImageReadError("is a folder, not a file") from e
     except FileNotFoundError as e:
         raise ImageReadError("file not found") from e
     except OSError as e:
         raise ImageReadError(f"cannot read file: {e.strerror or e}") from e
+    try:
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise ImageReadError("is a folder, not a file")
+        size = status.st_size
+        if size == 0:
+            raise ImageReadError("empty file (0 bytes)")
+        want = min(size, limit)
+        parts = [os.read(fd, want)]
+        got = len(parts[0])
+        while 0 < got < want:  # a read may return less than asked
+            parts.append(os.read(fd, want - got))
+            got += len(parts[-1]) or want  # 0 bytes: the file shrank; stop
+        head = parts[0] if len(parts) == 1 else b"".join(parts)
+    except OSError as e:
+        raise ImageReadError(f"cannot read file: {e.strerror or e}") from e
+    finally:
+        os.close(fd)
+    return _Source(path, size, head, len(head) >= size, status)
 
 
 def _sniff(head: bytes) -> str | None:
@@ -317,14 +365,14 @@ def _short(e: BaseException) -> str:
 
 
 @contextmanager
-def _open_pil(path: Path, head: bytes) -> Iterator[Image.Image]:
+def _open_pil(source: _Source) -> Iterator[Image.Image]:
     """Image.open with our error messages; the image is closed on exit."""
     try:
-        im = Image.open(path, formats=_PIL_FORMATS)
+        im = Image.open(source.stream(), formats=_PIL_FORMATS)
     except Image.DecompressionBombError as e:
         raise ImageReadError(f"too many pixels: {_short(e)}") from e
     except UnidentifiedImageError as e:
-        claimed = _sniff(head)
+        claimed = _sniff(source.head)
         if claimed is None:
             raise ImageReadError("not an image") from e
         raise ImageReadError(f"truncated or corrupt: cannot parse the {claimed} header") from e
@@ -476,38 +524,38 @@ def _set_rawmode(im: Image.Image, change: Callable[[str], str]) -> None:
     im.tile = tiles
 
 
-def _decode_pil_bytes(path: Path, head: bytes, change: Callable[[str], str] | None) -> np.ndarray:
+def _decode_pil_bytes(source: _Source, change: Callable[[str], str] | None) -> np.ndarray:
     """Decode with a changed rawmode (None: Pillow's own); the 8-bit bands as an array."""
-    with _open_pil(path, head) as im:
+    with _open_pil(source) as im:
         if change is not None:
             _set_rawmode(im, change)
         _load(im)
         return np.asarray(im)
 
 
-def _read_pil_16bit(path: Path, head: bytes, kind: str) -> np.ndarray:
+def _read_pil_16bit(source: _Source, kind: str) -> np.ndarray:
     """16-bit colour or gray+alpha -> uint16 (H, W, bands), alpha still attached."""
     if kind == "la":
         # Gray+alpha is 4 bytes a pixel: decoding as plain 'RGBA' keeps all four bytes.
-        with _open_pil(path, head) as im:
+        with _open_pil(source) as im:
             if im.mode != "RGBA":
                 im._mode = "RGBA"  # Pillow >= 11 already opens LA;16 as RGBA
             _set_rawmode(im, lambda raw: "RGBA")
             _load(im)
             b = np.asarray(im).astype(np.uint16)
         return np.stack([(b[..., 0] << 8) | b[..., 1], (b[..., 2] << 8) | b[..., 3]], axis=-1)
-    high = _decode_pil_bytes(path, head, None).astype(np.uint16)
-    low = _decode_pil_bytes(path, head, _low_byte_rawmode)
+    high = _decode_pil_bytes(source, None).astype(np.uint16)
+    low = _decode_pil_bytes(source, _low_byte_rawmode)
     return (high << 8) | low
 
 
 def _read_pil(
-    path: Path, head: bytes, max_pixels: int, draft: int | None
+    source: _Source, max_pixels: int, draft: int | None
 ) -> tuple[np.ndarray, ImageInfo]:
-    with _open_pil(path, head) as im:
+    with _open_pil(source) as im:
         info, kind, orientation = _pil_header(im, max_pixels)
         if kind is not None:
-            arr = _read_pil_16bit(path, head, kind)
+            arr = _read_pil_16bit(source, kind)
             if arr.shape[-1] in (2, 4):
                 arr = _composite_on_white(arr)
             elif im.info.get("transparency") is not None:
@@ -622,9 +670,9 @@ def _tiff_to_array(page: Any, raw: np.ndarray) -> np.ndarray:
 
 
 @contextmanager
-def _open_tiff(path: Path) -> Iterator[Any]:
+def _open_tiff(source: _Source) -> Iterator[Any]:
     try:
-        tif = tifffile.TiffFile(path)
+        tif = tifffile.TiffFile(source.stream())
     except Exception as e:  # tifffile raises many types on broken headers
         raise ImageReadError(f"truncated or corrupt: {_short(e)}") from e
     try:
@@ -635,14 +683,14 @@ def _open_tiff(path: Path) -> Iterator[Any]:
         tif.close()
 
 
-def _read_tiff(path: Path, max_pixels: int) -> tuple[np.ndarray, ImageInfo] | None:
+def _read_tiff(source: _Source, max_pixels: int) -> tuple[np.ndarray, ImageInfo] | None:
     """Read with tifffile; None when the page needs Pillow instead."""
-    with _open_tiff(path) as tif:
+    with _open_tiff(source) as tif:
         page = tif.pages.first
         if not _tifffile_can_decode(page):
             return None
         info, orientation = _tiff_header(page, max_pixels)
-        _check_tiff_complete(page, path.stat().st_size)
+        _check_tiff_complete(page, source.size)
         try:
             raw = _tiff_pixels(page)
         except ImageReadError:
@@ -654,10 +702,238 @@ def _read_tiff(path: Path, max_pixels: int) -> tuple[np.ndarray, ImageInfo] | No
     return arr, info
 
 
+# --------------------------------------------------------------------------- plain PNG path
+
+# Most training folders hold plain 8-bit PNGs, thousands of small ones. For those, the chunk
+# walk below and Pillow's own PNG pixel decoder ("zip") replace Image.open, whose per-file
+# Python work costs more than the decoding itself. Anything else, or anything the walk finds
+# odd (a bad checksum, a cut file, an unknown chunk), goes the Pillow path, which then gives
+# the error messages.
+
+# (bit depth, colour type) -> (Pillow mode, decoder rawmode)
+_PLAIN_PNG_MODES = {
+    (8, 0): ("L", "L"),
+    (16, 0): ("I;16", "I;16B"),
+    (8, 2): ("RGB", "RGB"),
+    (8, 4): ("LA", "LA"),
+    (8, 6): ("RGBA", "RGBA"),
+}
+_PLAIN_PNG_CHANNELS = {"L": 1, "I;16": 1, "RGB": 3, "LA": 1, "RGBA": 3}
+# Chunks that change nothing in the decoded array (colour key, palette, EXIF and
+# animation do, so they are not here).
+_PLAIN_PNG_CHUNKS = frozenset(
+    {b"IHDR", b"IDAT", b"IEND", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"pHYs", b"sBIT",
+     b"tEXt", b"zTXt", b"iTXt", b"tIME", b"bKGD"}
+)
+
+
+class _PlainPng(NamedTuple):
+    info: ImageInfo
+    rawmode: str
+    idat: list[memoryview]  # the compressed pixel data (the first chunk only for a header)
+
+
+def _plain_png(data: bytes, whole: bool) -> _PlainPng | None:
+    """Walk a PNG's chunks; None unless it is plain (see above) and well formed.
+
+    With ``whole`` False only the chunks before the pixel data are read, as Pillow does for
+    a header; with ``whole`` True every chunk up to IEND is checked.
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    view = memoryview(data)
+    pos, end = 8, len(data)
+    mode = rawmode = None
+    size = (0, 0)
+    idat: list[memoryview] = []
+    after_idat = False
+    try:
+        while True:
+            length, kind = struct.unpack_from(">I4s", data, pos)
+            body, stop = pos + 8, pos + 12 + length
+            if stop > end or mode is None and kind != b"IHDR":
+                return None  # cut short, or IHDR not first
+            if kind == b"IDAT":
+                if after_idat:
+                    return None  # Pillow reads one run of IDAT chunks only
+                idat.append(view[body : body + length])  # Pillow skips IDAT checksums too
+                if not whole:
+                    break
+            else:
+                after_idat = bool(idat)
+                (crc,) = struct.unpack_from(">I", data, body + length)
+                if kind not in _PLAIN_PNG_CHUNKS or zlib.crc32(view[pos + 4 : body + length]) != crc:
+                    return None
+                if kind == b"IHDR":
+                    if pos != 8 or length != 13:
+                        return None
+                    width, height, depth, colour, comp, filt, lace = struct.unpack_from(
+                        ">IIBBBBB", data, body)
+                    found = _PLAIN_PNG_MODES.get((depth, colour))
+                    limit = Image.MAX_IMAGE_PIXELS
+                    if (found is None or comp or filt or lace or not width or not height
+                            or (limit is not None and width * height > limit)):
+                        return None  # Pillow says what is wrong, or decodes it its way
+                    mode, rawmode = found
+                    size = (width, height)
+                elif kind == b"IEND":
+                    break
+            pos = stop
+    except struct.error:
+        return None
+    if not idat or mode is None or rawmode is None:
+        return None
+    return _PlainPng(_plain_png_info(size[0], size[1], mode), rawmode, idat)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_png_info(width: int, height: int, mode: str) -> ImageInfo:
+    """One shared ImageInfo per size and mode: a folder of digits needs one, not thousands."""
+    depth = 16 if mode == "I;16" else 8
+    return ImageInfo(width, height, _PLAIN_PNG_CHANNELS[mode], depth, mode, "PNG")
+
+
+def _decode_plain_png(png: _PlainPng) -> np.ndarray | None:
+    """The (H, W, C) array, reading rules applied; None when the data does not decode."""
+    info = png.info
+    data = png.idat[0] if len(png.idat) == 1 else b"".join(png.idat)
+    try:
+        im = Image.frombytes(info.mode, (info.width, info.height), data, "zip", png.rawmode)
+    except (ValueError, OSError, zlib.error):
+        return None  # the Pillow path reports it
+    arr = np.asarray(im)
+    if arr.ndim == 2:  # L, I;16: a writable copy, as the Pillow path gives
+        return arr[..., None].copy()
+    if info.mode in ("LA", "RGBA"):
+        return np.ascontiguousarray(_composite_on_white(arr))
+    return arr
+
+
+
+# Pillow's PNG decoder undoes the row filters of one image per call; many small images go
+# through it as one tall image instead. Each image's rows are followed by a zero row with
+# filter type 0, so the next image's first row sees a zero row above it, exactly as the PNG
+# rules say for a first row.
+_BATCH_MAX_PIXELS = 256 * 256
+_BATCH_CHUNK_BYTES = 16 * 1024**2
+_BYTES_PER_PIXEL = {"L": 1, "I;16": 2, "RGB": 3, "LA": 2, "RGBA": 4}
+
+
+def _unfilter_batch(
+    mode: str, rawmode: str, width: int, height: int, rows: list[bytes]
+) -> np.ndarray | None:
+    """Decoded (n, H, W, C) arrays of n images' filtered rows, or None if Pillow refuses."""
+    separator = bytes(1 + width * _BYTES_PER_PIXEL[mode])
+    stream = separator.join(rows) + separator
+    tall = (width, len(rows) * (height + 1))
+    try:
+        im = Image.frombytes(mode, tall, zlib.compress(stream, 0), "zip", rawmode)
+    except (ValueError, OSError, zlib.error):
+        return None
+    arr = np.array(im).reshape(len(rows), height + 1, width, -1)[:, :height]  # writable
+    if mode in ("LA", "RGBA"):
+        arr = _composite_on_white(arr)
+    return arr
+
+
+def decode_small_pngs(
+    files: Sequence[bytes], max_pixels: int = DEFAULT_MAX_PIXELS
+) -> list[np.ndarray | None]:
+    """Decode many small PNG files at once, from their bytes.
+
+    Thousands of small PNGs (digits, patches, icons) decode several times faster this way
+    than one by one: the per-file work left is a chunk walk and a ``zlib.decompress``.
+
+    Parameters
+    ----------
+    files : sequence of bytes
+        Each file's whole contents (see :func:`read_file`).
+    max_pixels : int
+        Larger images are left to :func:`read_image` (it gives the reason).
+
+    Returns
+    -------
+    list of (np.ndarray or None)
+        For each file, the array :func:`read_image` would return, or None where
+        :func:`read_image` must read it: not a plain 8-bit (or 16-bit gray) PNG, more than
+        256 x 256 pixels, or anything unusual, broken or cut short. Arrays of one size are
+        views into one shared block.
+    """
+    results: list[np.ndarray | None] = [None] * len(files)
+    groups: dict[tuple[str, str, int, int], list[tuple[int, bytes]]] = {}
+    for i, data in enumerate(files):
+        png = _plain_png(data, whole=True)
+        if png is None:
+            continue
+        info = png.info
+        pixels = info.width * info.height
+        if pixels > _BATCH_MAX_PIXELS or pixels > max_pixels:
+            continue
+        try:
+            rows = zlib.decompress(png.idat[0] if len(png.idat) == 1 else b"".join(png.idat))
+        except zlib.error:
+            continue  # read_image says what is wrong
+        if len(rows) != info.height * (1 + info.width * _BYTES_PER_PIXEL[info.mode]):
+            continue
+        groups.setdefault((info.mode, png.rawmode, info.width, info.height), []).append((i, rows))
+    for (mode, rawmode, width, height), items in groups.items():
+        per_chunk = max(1, _BATCH_CHUNK_BYTES // len(items[0][1]))
+        for start in range(0, len(items), per_chunk):
+            chunk = items[start : start + per_chunk]
+            decoded = _unfilter_batch(mode, rawmode, width, height, [rows for _, rows in chunk])
+            if decoded is None:
+                continue  # one bad filter byte fails the chunk; read_image reads each
+            for (i, _), arr in zip(chunk, decoded, strict=True):
+                results[i] = arr
+    return results
+
+
 # --------------------------------------------------------------------------- public reading
 
 
-def read_header(path: PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+def _given_source(path: str, data: bytes | None, limit: int) -> _Source:
+    """The bytes a caller already read (the whole file), else the file opened once."""
+    if data is None:
+        return _read_source(path, limit)
+    if not data:
+        raise ImageReadError("empty file (0 bytes)")
+    return _Source(path, len(data), data, whole=True)
+
+
+def read_file(
+    path: PathLike, limit: int = _HEADER_BYTES
+) -> tuple[bytes | None, os.stat_result]:
+    """Read a whole image file when it is small, for :func:`read_header` / :func:`read_image`.
+
+    Reading a small file once and handing the bytes to both saves opening it twice (the
+    folder scanner keeps them between the two).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The image file.
+    limit : int
+        Largest size read; a larger file gives None.
+
+    Returns
+    -------
+    tuple of (bytes or None, os.stat_result)
+        The file's contents, or None when it has more than ``limit`` bytes, and its status
+        as of the read.
+
+    Raises
+    ------
+    ImageReadError
+        Missing, empty or unreadable file, or a folder (the messages of :func:`read_image`).
+    """
+    source = _read_source(os.fspath(path), limit)
+    assert source.status is not None
+    return (source.head if source.whole else None), source.status
+
+
+def read_header(
+    path: PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, *, data: bytes | None = None
+) -> ImageInfo:
     """Read an image's header without decoding its pixels.
 
     Parameters
@@ -666,6 +942,8 @@ def read_header(path: PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageIn
         The image file.
     max_pixels : int
         Images with more pixels than this are refused (decompression-bomb protection).
+    data : bytes, optional
+        The whole file, already read (:func:`read_file`); the file is then not opened.
 
     Returns
     -------
@@ -677,19 +955,26 @@ def read_header(path: PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageIn
     ImageReadError
         Missing, empty, not an image, unparsable header or too many pixels.
     """
-    path = Path(path)
-    head = _file_head(path)
-    if head[:4] in _TIFF_MAGICS:
-        with _open_tiff(path) as tif:
+    source = _given_source(os.fspath(path), data, _HEADER_BYTES)
+    png = _plain_png(source.head, whole=False)
+    if png is not None:
+        _check_pixels(png.info.width, png.info.height, max_pixels)
+        return png.info
+    if source.head[:4] in _TIFF_MAGICS:
+        with _open_tiff(source) as tif:
             page = tif.pages.first
             if _tifffile_can_decode(page):
                 return _tiff_header(page, max_pixels)[0]
-    with _open_pil(path, head) as im:
+    with _open_pil(source) as im:
         return _pil_header(im, max_pixels)[0]
 
 
 def read_image(
-    path: PathLike, max_pixels: int = DEFAULT_MAX_PIXELS, *, draft: int | None = None
+    path: PathLike,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    *,
+    draft: int | None = None,
+    data: bytes | None = None,
 ) -> tuple[np.ndarray, ImageInfo]:
     """Decode an image fully, following the module's reading rules.
 
@@ -703,6 +988,8 @@ def read_image(
         JPEG only: allow libjpeg to decode at a reduced scale as long as both sides stay
         >= ``draft`` (much faster when the image is to be shrunk anyway). The returned info
         then describes the smaller array.
+    data : bytes, optional
+        The whole file, already read (:func:`read_file`); the file is then not opened.
 
     Returns
     -------
@@ -714,13 +1001,18 @@ def read_image(
     ImageReadError
         Missing, empty, not an image, too many pixels, truncated or corrupt data.
     """
-    path = Path(path)
-    head = _file_head(path)
-    if head[:4] in _TIFF_MAGICS:
-        result = _read_tiff(path, max_pixels)
+    source = _given_source(os.fspath(path), data, _WHOLE_FILE_BYTES)
+    png = _plain_png(source.head, whole=True) if source.whole else None
+    if png is not None:
+        _check_pixels(png.info.width, png.info.height, max_pixels)
+        arr = _decode_plain_png(png)
+        if arr is not None:
+            return arr, png.info
+    if source.head[:4] in _TIFF_MAGICS:
+        result = _read_tiff(source, max_pixels)
         if result is not None:
             return result
-    return _read_pil(path, head, max_pixels, draft)
+    return _read_pil(source, max_pixels, draft)
 
 
 def read_metadata(path: PathLike) -> ImageMetadata:
@@ -737,14 +1029,13 @@ def read_metadata(path: PathLike) -> ImageMetadata:
         EXIF (with ``Exif\\0\\0`` prefix; ``None`` for TIFF, whose tags are not EXIF
         bytes), ICC profile, DPI, format and decoded bit depth.
     """
-    path = Path(path)
-    head = _file_head(path)
-    if head[:4] in _TIFF_MAGICS:
-        with _open_tiff(path) as tif:
+    source = _read_source(os.fspath(path), _HEADER_BYTES)
+    if source.head[:4] in _TIFF_MAGICS:
+        with _open_tiff(source) as tif:
             page = tif.pages.first
             if _tifffile_can_decode(page):
                 return _tiff_metadata(page)
-    with _open_pil(path, head) as im:
+    with _open_pil(source) as im:
         info = _pil_header(im, sys.maxsize)[0]
         dpi = im.info.get("dpi")
         return ImageMetadata(

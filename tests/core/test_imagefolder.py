@@ -329,3 +329,82 @@ def test_scan_result_is_plain_data(labelled: Path) -> None:
     assert isinstance(scan, ScanResult) and isinstance(scan.images, tuple)
     with pytest.raises(AttributeError):
         scan.root = labelled  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- fewer file reads
+
+
+def _mixed_folder(root: Path) -> Path:
+    """Small PNGs of several layouts and sizes, a 16-bit one, a JPEG and a cut PNG."""
+    for i in range(6):
+        put(root / "a" / f"g{i}.png", rand((12, 12, 1)))
+        put(root / "a" / f"c{i}.png", rand((12, 12, 3)))
+        put(root / "b" / f"w{i}.png", rand((12, 20, 3)))  # resized
+    put(root / "b" / "deep.png", rand((12, 12, 1), np.uint16))
+    put(root / "b" / "photo.jpg", rand((16, 16, 3)))
+    cut = put(root / "b" / "cut.png", rand((40, 40, 3)))
+    cut.write_bytes(cut.read_bytes()[:-2000])
+    return root
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_kept_bytes_decode_like_files(tmp_path: Path, channels: int) -> None:
+    """Decoding from the bytes the scan kept (small PNGs together) equals reading the files."""
+    scan = scan_folder(_mixed_folder(tmp_path / "data"))
+    assert len(scan._kept) == len(scan.images)
+    fresh = ScanResult(scan.root, scan.images, scan.skipped)  # nothing kept: files are read
+    for size in (12, 8):
+        kept = decode_folder(scan, size=size, channels=channels)
+        read = decode_folder(fresh, size=size, channels=channels)
+        assert kept.images.dtype == np.uint16 and np.array_equal(kept.images, read.images)
+        assert kept.records == read.records and kept.skipped == read.skipped
+        assert [s.path.name for s in kept.skipped] == ["cut.png"]
+    full_kept, full_read = decode_folder(scan, size=None), decode_folder(fresh, size=None)
+    for a, b in zip(full_kept.images, full_read.images, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_kept_bytes_spare_the_second_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scan = scan_folder(_mixed_folder(tmp_path / "data"))
+    opened: list[str] = []
+    real_read_image = imagefolder.read_image
+
+    def counting(path: object, *args: object, **kwargs: object) -> object:
+        if kwargs.get("data") is None:
+            opened.append(Path(str(path)).name)
+        return real_read_image(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imagefolder, "read_image", counting)
+    ds = decode_folder(scan, size=12)
+    assert opened == [] and len(ds) == len(scan.images) - 1
+
+
+def test_rescan_opens_only_changed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _mixed_folder(tmp_path / "data")
+    monkeypatch.setattr(imagefolder, "_RACY_NS", 0)  # these files were written just now
+    imagefolder._HEADERS.clear()
+    first = scan_folder(root)
+    reads: list[str] = []
+    real_read_file = imagefolder.read_file
+
+    def counting(path: object, *args: object) -> object:
+        reads.append(Path(str(path)).name)
+        return real_read_file(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imagefolder, "read_file", counting)
+    again = scan_folder(root)
+    assert again.images == first.images and again.skipped == first.skipped
+    assert reads == []
+    assert not again._kept  # nothing read, nothing kept: the decode reads the files
+
+    reads.clear()
+    put(root / "a" / "g0.png", rand((14, 14, 1)))
+    changed = scan_folder(root)
+    assert reads == ["g0.png"]
+    assert changed.images[[r.relpath for r in changed.images].index("a/g0.png")].info.width == 14
+    monkeypatch.setattr(imagefolder, "_RACY_NS", 2_000_000_000)
+    imagefolder._HEADERS.clear()

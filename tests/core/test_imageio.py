@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -14,6 +15,7 @@ from PIL import Image, ImageCms, ImageOps
 from aestudio.core import imageio
 from aestudio.core.imageio import (
     IMAGE_SUFFIXES,
+    ImageInfo,
     ImageMetadata,
     ImageReadError,
     from_float,
@@ -489,3 +491,124 @@ def test_webp_keeps_exif_and_icc(tmp_path: Path) -> None:
     exif = Image.Exif()
     exif.load(kept.exif)
     assert exif[0x010F] == "aestudio-test"
+
+
+# --------------------------------------------------------------------------- plain PNG path
+
+
+def png8_bytes(arr: np.ndarray, colour_type: int, filters: list[int] | None = None) -> bytes:
+    """An 8-bit PNG with the given filter types row by row (all five by default)."""
+    h, w, c = arr.shape
+    raw = _filter_rows(arr.reshape(h, w * c), c, filters or [0, 1, 2, 3, 4])
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(raw))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _plain_png_samples() -> dict[str, bytes]:
+    """Plain PNGs of every layout the fast path reads, and a few it leaves to Pillow."""
+    opaque = rand((9, 11, 4))
+    opaque[..., 3] = 255
+    samples = {
+        "gray": png8_bytes(rand((9, 11, 1)), 0),
+        "rgb": png8_bytes(rand((9, 11, 3)), 2),
+        "gray-alpha": png8_bytes(rand((9, 11, 2)), 4),
+        "rgba": png8_bytes(rand((9, 11, 4)), 6),
+        "rgba-opaque": png8_bytes(opaque, 6),
+        "gray16": png16_bytes(rand((9, 11, 1), np.uint16), 0),
+        "rgb16": png16_bytes(rand((9, 11, 3), np.uint16), 2),  # Pillow's path
+        "interlaced": png16_bytes(rand((9, 11, 1), np.uint16), 0, interlace=True),
+    }
+    for name, kwargs in {"trns": {"transparency": 7}, "optimized": {"optimize": True}}.items():
+        buffer = io.BytesIO()
+        Image.fromarray(rand((9, 11))).save(buffer, "PNG", **kwargs)
+        samples[name] = buffer.getvalue()
+    return samples
+
+
+def _outcome(path: Path) -> tuple:
+    try:
+        arr, info = read_image(path)
+    except ImageReadError as e:
+        return ("error", str(e))
+    return ("ok", arr.dtype.str, arr.shape, arr.tobytes(), info, arr.flags.writeable)
+
+
+def test_plain_png_path_matches_pillow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrays, infos and error messages are those of the Pillow path, broken files too."""
+    rng = np.random.default_rng(7)
+    variants: dict[str, bytes] = {}
+    for name, data in _plain_png_samples().items():
+        variants[name] = data
+        variants[f"{name}-cut"] = data[: len(data) - 9]
+        for k in range(6):  # flipped bits anywhere: header, checksums, pixel data
+            flipped = bytearray(data)
+            flipped[int(rng.integers(8, len(data)))] ^= 1 << int(rng.integers(8))
+            variants[f"{name}-flip{k}"] = bytes(flipped)
+    paths = {}
+    for name, data in variants.items():
+        paths[name] = tmp_path / f"{name}.png"
+        paths[name].write_bytes(data)
+    fast = {name: (_outcome(p), _header_outcome(p)) for name, p in paths.items()}
+    monkeypatch.setattr(imageio, "_plain_png", lambda data, whole: None)
+    for name, path in paths.items():
+        assert fast[name] == (_outcome(path), _header_outcome(path)), name
+
+
+def _header_outcome(path: Path) -> ImageInfo | str:
+    try:
+        return read_header(path)
+    except ImageReadError as e:
+        return str(e)
+
+
+def test_decode_small_pngs_matches_read_image(tmp_path: Path) -> None:
+    samples = _plain_png_samples()
+    files = [*samples.values(), *samples.values()]  # groups of more than one
+    files.append(png8_bytes(rand((5, 4, 3)), 2, filters=[4]))  # a size of its own
+    files.append(samples["rgb"][:-20])  # cut: left to read_image
+    buffer = io.BytesIO()
+    Image.fromarray(rand((9, 11, 3))).save(buffer, "JPEG")
+    files.append(buffer.getvalue())  # not a PNG
+    decoded = imageio.decode_small_pngs(files)
+    assert len(decoded) == len(files)
+    for i, (data, arr) in enumerate(zip(files, decoded, strict=True)):
+        path = tmp_path / f"{i}.img"
+        path.write_bytes(data)
+        if arr is None:
+            continue
+        expected, _ = read_image(path)
+        assert arr.dtype == expected.dtype and np.array_equal(arr, expected), i
+    done = [arr is not None for arr in decoded]
+    names = [*samples, *samples]
+    for name, ok in zip(names, done, strict=False):
+        assert ok == (name not in ("rgb16", "interlaced", "trns")), name
+    assert done[-3] and not done[-2] and not done[-1]
+
+    bad_filter = bytearray(png8_bytes(rand((4, 4, 1)), 0, filters=[0]))
+    rows = bytearray(zlib.decompress(bytes(bad_filter[41:-16])))
+    rows[0] = 9  # no such filter type: the whole group is left to read_image
+    broken = png8_bytes(np.zeros((4, 4, 1), np.uint8), 0, filters=[0])
+    broken = broken[:33] + _chunk(b"IDAT", zlib.compress(bytes(rows))) + _chunk(b"IEND", b"")
+    assert imageio.decode_small_pngs([broken, png8_bytes(rand((4, 4, 1)), 0)]) == [None, None]
+
+
+def test_read_file_and_given_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    write_image(path, rand((6, 7, 3)))
+    data, status = imageio.read_file(path)
+    assert data == path.read_bytes() and status.st_size == len(data)
+    assert imageio.read_file(path, limit=10)[0] is None
+    assert read_header(path, data=data) == read_header(path)
+    arr, info = read_image(tmp_path / "elsewhere.png", data=data)  # the path is not opened
+    assert np.array_equal(arr, read_image(path)[0]) and info == read_header(path)
+    with pytest.raises(ImageReadError, match="empty"):
+        read_image(path, data=b"")
+    with pytest.raises(ImageReadError, match="file not found"):
+        imageio.read_file(tmp_path / "missing.png")
+    with pytest.raises(ImageReadError, match="folder"):
+        imageio.read_file(tmp_path)
