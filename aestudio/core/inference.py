@@ -21,9 +21,9 @@ DEFAULT_BATCH = 256
 #: ITU-R BT.601 luma weights of R, G and B (the Y of YCbCr as JPEG uses it).
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
-# On a CPU a larger tile than the tiler's memory-driven choice costs little memory and
-# spends less time on overlaps.
-_MIN_AUTO_TILE = 1024
+# On a CPU a larger tile than the tiler's choice costs little memory (a few hundred MB of
+# activations for the default denoiser) and spends less time on overlaps.
+_CPU_AUTO_TILE = 1024
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
@@ -133,10 +133,12 @@ def denoise_tensor(
     """Denoise a float image (C, H, W) at full resolution, tile by tile, on the model's device.
 
     Tiles start on the grid of the model's down-sampling (``model.size_multiple``), so a
-    tile sees its pixels exactly as the whole image would; together with an overlap wider
-    than the network's reach this makes the tiled result equal the whole-image result up
-    to float rounding. A colour image given to a gray model is processed channel by
-    channel; a gray image given to a colour model is repeated to RGB and averaged back.
+    tile sees its pixels exactly as the whole image would. With an overlap of at least
+    four times ``model.reach`` the tiled result equals the whole-image result up to float
+    rounding; the default overlap (twice the reach, at most 128) keeps the difference far
+    below one 8-bit level (measured on a trained model: under 0.001/255). A colour image
+    given to a gray model is processed channel by channel; a gray image given to a colour
+    model is repeated to RGB and averaged back.
 
     Parameters
     ----------
@@ -145,7 +147,7 @@ def denoise_tensor(
     x
         (C, H, W) float image, nominally in [0, 1]; any size.
     tile
-        Tile side in pixels (default: 1024 on a CPU, larger on a GPU with free memory).
+        Tile side in pixels (default: 1024 on a CPU; on a GPU, sized to its free memory).
     overlap
         Overlap of neighbouring tiles in pixels (default: from the model's reach).
     progress
@@ -169,7 +171,9 @@ def denoise_tensor(
     height, width = x.shape[-2:]
     m = _size_multiple(model)
     if tile is None:
-        tile = max(choose_tile(height, width, model.channels, device), _MIN_AUTO_TILE)
+        tile = choose_tile(height, width, model.channels, device)
+        if device.type == "cpu":
+            tile = max(tile, _CPU_AUTO_TILE)
     if overlap is None:
         overlap = _default_overlap(model)
     # Work on m x m pixel blocks: the tiler then cuts only between blocks, on the model's grid.

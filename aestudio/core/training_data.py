@@ -51,6 +51,7 @@ class TrainingData:
     label_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     notes: tuple[str, ...] = ()
     bit_depth: int = 8
+    _area_weights: torch.Tensor | None = field(default=None, init=False, repr=False)
 
     @property
     def channels(self) -> int:
@@ -89,11 +90,22 @@ class TrainingData:
             patches_per_epoch = max(batch_size, pixels // (self.patch * self.patch))
         return max(1, patches_per_epoch // batch_size)
 
+    def _patch_weights(self) -> torch.Tensor:
+        """Pixel counts of the training images (computed once), the odds of each patch."""
+        if self._area_weights is None:
+            self._area_weights = torch.tensor(
+                [float(self.images[int(i)].shape[-1] * self.images[int(i)].shape[-2])
+                 for i in self.train_index], dtype=torch.float64)
+        return self._area_weights
+
     def _random_patches(self, count: int, generator: torch.Generator,
                         augment: bool) -> torch.Tensor:
         p = self.patch
         index = torch.as_tensor(self.train_index)
-        picks = index[torch.randint(len(index), (count,), generator=generator)]
+        # Each image is picked in proportion to its area, so every training pixel is about
+        # equally likely to be seen: a few large scans are not drowned by many small images.
+        picks = index[torch.multinomial(self._patch_weights(), count, replacement=True,
+                                        generator=generator)]
         corners = torch.rand((count, 2), generator=generator)
         flips = torch.randint(8, (count,), generator=generator)
         out = []
