@@ -46,6 +46,7 @@ from aestudio.ui.dataset_panel import DatasetPanel, people_message
 from aestudio.ui.errors import first_line, show_error
 from aestudio.ui.icons import app_icon, standard_icon
 from aestudio.ui.jobs import JobRelay, start_job
+from aestudio.ui.latent_explorer import LatentExplorer
 from aestudio.ui.settings import app_settings, forget_folders, recent_folders, remember_folder
 from aestudio.ui.training_panel import TrainingPanel
 from aestudio.ui.workers import Worker, WorkerPool
@@ -152,6 +153,8 @@ class MainWindow(QMainWindow):
         self.add_central_tab(self.compare_view, "Denoise")
         self.batch_panel = BatchDenoisePanel(self.pool)
         self.add_central_tab(self.batch_panel, "Batch denoise")
+        self.latent_explorer = LatentExplorer(self.pool)
+        self.add_central_tab(self.latent_explorer, "Latent map")
         self.dataset_dock = self.add_dock(self.dataset_panel, "Dataset",
                                           Qt.DockWidgetArea.LeftDockWidgetArea)
         self.training_dock = self.add_dock(self.training_panel, "Training",
@@ -466,6 +469,7 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
         self.setWindowTitle(f"{Path(folder).name} — aestudio")
         self.training_panel.set_folder(folder)
+        self.latent_explorer.set_folder(folder)  # encodes once an autoencoder is open
         self.folder_opened.emit(folder)
 
     def _share_model(self, path: str, kind: str | None) -> None:
@@ -473,6 +477,8 @@ class MainWindow(QMainWindow):
         self.compare_view.set_model(path)
         if kind == "denoiser":
             self.batch_panel.set_model(path)
+        elif kind == "autoencoder":
+            self.latent_explorer.set_model(path)
 
     def _on_model_checked(self, path: str, meta: dict[str, Any]) -> None:
         self._model_path = path

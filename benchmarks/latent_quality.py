@@ -1,0 +1,159 @@
+"""Latent-map quality: 5-NN label accuracy of held-out images and PSNR over PCA-2.
+
+    python -m benchmarks.latent_quality --model M.aemodel --data FOLDER
+    python -m benchmarks.latent_quality [--train-minutes 8] [--quick]
+
+With a model file, the images are those of ``--data`` that the model held out for
+validation (the split is rebuilt from the seed and share stored in the model file). With no
+model, one is trained first: a conv-ae with a 2-number code on the MNIST training digits
+(the shared data; a synthetic folder when absent), for ``--train-minutes``.
+
+Figures:
+- 5-NN label accuracy of the held-out images' 2-D map (codes, or PCA of longer codes),
+  leave-one-out, against the same figure for PCA-2 of the raw pixels;
+- mean PSNR of the model's reconstructions of the held-out images, against a PCA with two
+  components fitted on the training images' pixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import SHARED_DATA, WORK, Figure, print_figures
+
+# The best options found for 8 minutes on a 2-core CPU (see docs/latent.md): narrow
+# convolutions (more epochs in the budget), a wide layer next to the code, small batches.
+TRAIN_OPTIONS = {"width": 8, "hidden": 512}
+TRAIN_FLAGS = {"batch_size": 64, "lr": 2e-3}
+
+
+def mean_psnr(output: np.ndarray, target: np.ndarray) -> float:
+    """Mean over images of 10 log10(1 / MSE), images flattened per row."""
+    mse = np.square(output - target).reshape(len(target), -1).mean(axis=1)
+    return float(np.mean(-10 * np.log10(np.maximum(mse, 1e-12))))
+
+
+def pca_fit(pixels: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and top-k principal directions of (N, P) pixels, by the P x P covariance."""
+    mean = pixels.mean(axis=0)
+    centred = pixels - mean
+    cov = centred.T.astype(np.float64) @ centred.astype(np.float64) / len(pixels)
+    _, vecs = np.linalg.eigh(cov)
+    return mean, vecs[:, ::-1][:, :k].T.astype(np.float32)
+
+
+def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
+    """The figures for one model file and its training folder."""
+    import torch
+
+    from aestudio.core.imagefolder import decode_folder, scan_folder
+    from aestudio.core.latent import build_map, encode_images, knn_label_accuracy
+    from aestudio.core.modelfile import load_model_file
+    from aestudio.core.training_data import split_indices
+
+    loaded = load_model_file(model_path)
+    model, meta = loaded.model, loaded.meta
+    torch.manual_seed(0)
+    scan = scan_folder(folder)
+    decoded = decode_folder(scan, size=model.image_size, channels=model.channels)
+    val_fraction = float(meta["data"]["config"]["val_fraction"])
+    seed = int((meta.get("train") or {}).get("seed", 0))
+    train_index, val_index = split_indices(len(decoded), val_fraction, seed)
+    if len(val_index) == 0:
+        raise SystemExit("the model held out no images (val_fraction 0)")
+    scale = 65535.0 if decoded.bit_depth == 16 else 255.0
+    images = np.asarray(decoded.images)
+    labels = decoded.label_index[val_index]
+    started = time.perf_counter()
+    codes, _, _ = encode_images(model, images[val_index], scale)
+    encode_s = time.perf_counter() - started
+    latent_map = build_map(codes)
+    accuracy = knn_label_accuracy(latent_map.positions, labels, k)
+    held_out = images[val_index].astype(np.float32) / scale
+    from aestudio.core.inference import decode
+
+    recon = decode(model, codes).transpose(0, 3, 1, 2)
+    model_psnr = mean_psnr(recon, held_out)
+    # PCA-2 of the pixels, fitted on the training images.
+    train_pixels = images[train_index].reshape(len(train_index), -1).astype(np.float32) / scale
+    mean, comps = pca_fit(train_pixels)
+    flat = held_out.reshape(len(held_out), -1)
+    projected = (flat - mean) @ comps.T
+    pca_recon = np.clip(mean + projected @ comps, 0, 1)
+    pca_psnr = mean_psnr(pca_recon, flat)
+    pca_accuracy = knn_label_accuracy(projected, labels, k)
+    state = meta.get("training_state", {})
+    return {"knn_accuracy": accuracy, "pca_knn_accuracy": pca_accuracy,
+            "model_psnr": model_psnr, "pca_psnr": pca_psnr, "psnr_gain": model_psnr - pca_psnr,
+            "n_val": float(len(val_index)), "latent_dim": float(model.latent_dim),
+            "train_minutes": float(state.get("elapsed_s", 0.0)) / 60, "encode_s": encode_s,
+            "steps": float(state.get("step", 0))}
+
+
+def default_folder(quick: bool) -> Path:
+    """All 60,000 MNIST training digits as a folder (made once); a small synthetic set when
+    the shared data is absent or in quick mode."""
+    from benchmarks.common import mnist_folder
+
+    source = SHARED_DATA / "mnist" / "train.npz"
+    if quick or not source.exists():
+        return mnist_folder(2000)
+    folder = WORK / "mnist-60000"
+    if not (folder / ".complete").exists():
+        mnist_folder(60000)
+    return folder
+
+
+def train(folder: Path, out: Path, minutes: float) -> None:
+    """A conv-ae with a 2-number code, trained for ``minutes`` with the recommended options."""
+    from aestudio.core.config import DataConfig, TrainConfig
+    from aestudio.core.trainer import TrainingJob, fit
+
+    job = TrainingJob(model="conv-ae", model_options={"latent_dim": 2, **TRAIN_OPTIONS},
+                      data=DataConfig(folder=str(folder), size=28),
+                      train=TrainConfig(epochs=100_000, max_minutes=minutes, **TRAIN_FLAGS),
+                      out=out)
+    result = fit(job)
+    print(f"trained {result.step} steps: {result.message}", file=sys.stderr)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="model file (default: train one)")
+    parser.add_argument("--data", type=Path, help="the folder the model was trained on")
+    parser.add_argument("--train-minutes", type=float, default=8.0)
+    parser.add_argument("--quick", action="store_true", help="a few seconds, synthetic data")
+    args = parser.parse_args()
+    folder = args.data or default_folder(args.quick)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model
+        if model is None:
+            model = Path(tmp) / "latent2.aemodel"
+            train(folder, model, 0.1 if args.quick else args.train_minutes)
+        result = evaluate(model, folder)
+    goal_acc = "n/a" if args.quick else ">= 0.85"
+    figures = {
+        "latent_knn5_accuracy": Figure(result["knn_accuracy"], "fraction",
+                                       f"PCA-2 of pixels: {result['pca_knn_accuracy']:.3f}",
+                                       goal_acc,
+                                       f"{int(result['n_val'])} held-out images, "
+                                       f"{result['train_minutes']:.1f} min of training"),
+        "latent_psnr_gain_over_pca2": Figure(result["psnr_gain"], "dB",
+                                             f"PCA-2: {result['pca_psnr']:.2f} dB, model: "
+                                             f"{result['model_psnr']:.2f} dB",
+                                             "n/a" if args.quick else ">= 2"),
+    }
+    print_figures(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.exit(main())
