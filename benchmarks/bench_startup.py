@@ -1,0 +1,116 @@
+"""Start-up time of the app: launch to the main window's first paint, and to torch ready.
+
+- ``startup_to_window_s``: seconds from process start to the main window's first paint, as
+  the app reports it with ``AESTUDIO_STARTUP_TIMING=1`` (counted from the kernel's start
+  time of the process, so the interpreter's own start-up is included). Median of 3 launches
+  (1 with ``--quick``).
+- ``startup_torch_ready_s``: seconds from process start until torch, imported in the
+  background after the first paint, is loaded and the compute device is known.
+
+Each launch is the real entry point, ``python -m aestudio``, on the offscreen Qt platform,
+with settings, model files and caches in a temporary folder. Once both lines are printed,
+the process is ended (the app has no work worth waiting for by then).
+
+    python -m benchmarks.bench_startup [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, Figure, print_figures
+
+LAUNCH_TIMEOUT_S = 120.0
+PAINT_LINE = re.compile(r"startup: first paint of the window after ([0-9.]+) s")
+TORCH_LINE = re.compile(r"startup: torch ready \((.*)\) after ([0-9.]+) s")
+
+
+def _reader(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def launch_once(home: Path) -> tuple[float, float, str]:
+    """Start the app, wait for its two timing lines, end it.
+
+    Returns (seconds to first paint, seconds to torch ready, device in words).
+    """
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "AESTUDIO_STARTUP_TIMING": "1",
+        "AESTUDIO_SETTINGS_DIR": str(home / "settings"),
+        "AESTUDIO_MODELS_DIR": str(home / "models"),
+        "AESTUDIO_CACHE_DIR": str(home / "cache"),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aestudio"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_reader, args=(process.stderr, lines), daemon=True).start()
+    paint = torch = None
+    device = ""
+    seen: list[str] = []
+    deadline = time.monotonic() + LAUNCH_TIMEOUT_S
+    try:
+        while paint is None or torch is None:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError(f"no start-up timing after {LAUNCH_TIMEOUT_S:.0f} s") from None
+            if line is None:
+                tail = "".join(seen[-10:])
+                raise RuntimeError(f"the app ended before reporting its start-up:\n{tail}")
+            seen.append(line)
+            if match := PAINT_LINE.search(line):
+                paint = float(match.group(1))
+            elif match := TORCH_LINE.search(line):
+                device, torch = match.group(1), float(match.group(2))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return paint, torch, device
+
+
+def run(quick: bool = False) -> dict[str, Figure]:
+    runs = 1 if quick else 3
+    paints, torches = [], []
+    device = ""
+    for i in range(runs):
+        with tempfile.TemporaryDirectory(prefix="aestudio-bench-startup-") as home:
+            paint, torch, device = launch_once(Path(home))
+        paints.append(paint)
+        torches.append(torch)
+        print(f"launch {i + 1}: window {paint:.3f} s, torch ready {torch:.3f} s",
+              file=sys.stderr)
+    how = f"median of {runs} launches" if runs > 1 else "1 launch"
+    note = f"python -m aestudio, offscreen; {how}: " + ", ".join(f"{p:.2f}" for p in paints)
+    return {
+        "startup_to_window_s": Figure(statistics.median(paints), "s", goal="<= 1.5",
+                                      note=note),
+        "startup_torch_ready_s": Figure(statistics.median(torches), "s", goal="report",
+                                        note=f"torch imported after the first paint; {device}"),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    print_figures(run(parser.parse_args().quick))
