@@ -60,7 +60,7 @@ from aestudio.ui.compare_tiles import (
     focus_order,
     metrics_job,
 )
-from aestudio.ui.errors import error_box, first_line
+from aestudio.ui.errors import first_line, open_error
 from aestudio.ui.jobs import JobRelay, start_job
 from aestudio.ui.workers import Worker, WorkerPool
 
@@ -545,12 +545,7 @@ class CompareView(QWidget):
     def _report_error(self, title: str, message: str, details: str = "") -> None:
         message = plain_message(first_line(message))
         self.error_occurred.emit(title, message)
-        box = error_box(self, title, message, details)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        box.finished.connect(lambda _r, b=box: self._error_boxes.remove(b)
-                             if b in self._error_boxes else None)
-        self._error_boxes.append(box)
-        box.open()  # window-modal, without blocking the event loop
+        open_error(self, title, message, details, self._error_boxes)
         if self.state_label.text().endswith("…"):
             self.state_label.setText("")
 

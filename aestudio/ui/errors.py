@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
@@ -42,3 +43,18 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str = 
         Anything longer, such as a worker's traceback; hidden behind "Show Details...".
     """
     error_box(parent, title, message, details).exec()
+
+
+def open_error(parent: QWidget, title: str, message: str, details: str,
+               keep: list[QMessageBox]) -> QMessageBox:
+    """Open an error dialog without blocking the event loop (window-modal).
+
+    ``keep`` holds the open dialogs (so tests and callers can find them); a dialog leaves
+    it when closed.
+    """
+    box = error_box(parent, title, message, details)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    box.finished.connect(lambda _r, b=box: keep.remove(b) if b in keep else None)
+    keep.append(box)
+    box.open()
+    return box
