@@ -14,7 +14,6 @@ data folder use synthetic codes. Goals: frame <= 33 ms, click <= 30 ms.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import sys
 import time
@@ -24,19 +23,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 
 from benchmarks.common import SHARED_DATA, Figure, print_figures
-
-
-def keep_singletons_alive() -> None:
-    """Work around a PySide6 6.12 defect on Python 3.11 (immortal objects came in 3.12).
-
-    Python virtual overrides called by the binding (every ``paint`` of every pyqtgraph item)
-    lose a reference to ``None`` (and to ``True``) on each return; after some thousands of
-    frames the interpreter aborts with "none_dealloc". The singletons are never freed, so a
-    large head start on their counts is harmless.
-    """
-    if sys.version_info < (3, 12):
-        for obj in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
 
 
 def synthetic(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,7 +43,6 @@ def main() -> int:
     parser.add_argument("--model", help="model file with a 2-number code (full mode)")
     parser.add_argument("--points", type=int, default=60_000)
     args = parser.parse_args()
-    keep_singletons_alive()
 
     import torch
     from PySide6.QtWidgets import QApplication

@@ -363,9 +363,12 @@ def _shared(info: ImageInfo) -> ImageInfo:
 
     Fewer long-lived objects also spare a full garbage-collector pass over the process.
     """
-    if len(_SHARED_INFOS) > 10_000:
-        _SHARED_INFOS.clear()
-    return _SHARED_INFOS.setdefault(info, info)
+    shared = _SHARED_INFOS.get(info)
+    if shared is None:
+        if len(_SHARED_INFOS) > 10_000:
+            _SHARED_INFOS.clear()
+        shared = _SHARED_INFOS.setdefault(info, info)
+    return shared
 
 
 class _Keeper:
@@ -782,13 +785,14 @@ def _load_cache(
     return arr, ok, failed, list(meta.get("notes", []))
 
 
-def _atomic_save(path: Path, write: Callable[[Any], None]) -> None:
+def _atomic_save(path: Path, write: Callable[[Any], None], durable: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -817,7 +821,11 @@ def _store_cache(
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _atomic_save(npy, lambda f: np.save(f, arr, allow_pickle=False))
-        _atomic_save(meta_path, lambda f: f.write(json.dumps(meta).encode("utf-8")))
+        # The array is on disk before its JSON names it. The JSON itself need not be: after
+        # a crash it is complete or unreadable, and an unreadable one is a cache miss.
+        # (One fsync less: tens of milliseconds on a busy disk.)
+        _atomic_save(meta_path, lambda f: f.write(json.dumps(meta).encode("utf-8")),
+                     durable=False)
     except OSError as e:
         return f"could not write the decode cache in {cache_dir}: {e.strerror or e}"
     return None
