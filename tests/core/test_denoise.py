@@ -207,15 +207,3 @@ def test_command_line_passes_luma_and_chroma(tmp_path: Path) -> None:
     # Luma 0: the brightness of every pixel stays (up to 8-bit rounding).
     assert np.abs(out.astype(float) @ weights - noisy.astype(float) @ weights).max() <= 1.0
 
-
-def test_opponent_colour_space_keeps_shapes_and_old_files_load_as_rgb() -> None:
-    from aestudio.core.models import make_config
-
-    model = _random_denoiser(3, opponent=True)
-    x = torch.rand(2, 3, 21, 34)
-    with torch.inference_mode():
-        y = model(x)
-    assert y.shape == x.shape and torch.isfinite(y).all()
-    assert (denoise_tensor(model, x[0]) - y[0]).abs().max() < 1e-6
-    # Model files written before the option existed have no "opponent" key: plain RGB.
-    assert make_config("denoiser", {"channels": 3, "width": 8}).opponent is False

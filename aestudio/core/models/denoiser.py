@@ -27,10 +27,6 @@ from aestudio.core.models.registry import register_model
 ARCHITECTURES = ("unet", "dncnn")
 DENOISER_LOSSES = ("mse", "l1")
 UNSHUFFLE_FACTORS = (1, 2, 4)
-# Rows: brightness, red - blue, and green against magenta (orthonormal; CBM3D's opponent
-# colour transform up to scale).
-_OPPONENT = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, -1.0], [1.0, -2.0, 1.0]])
-_OPPONENT = _OPPONENT / _OPPONENT.norm(dim=1, keepdim=True)
 # The last layer's initial weights are scaled by this: the network starts near the identity.
 INITIAL_OUTPUT_SCALE = 0.01
 
@@ -48,9 +44,6 @@ class DenoiserConfig:
                         minimum=1, maximum=30)
     unshuffle: int = option(1, "Work on blocks of this many pixels squared (1: single pixels; "
                             "2: four times less compute per pixel).", choices=UNSHUFFLE_FACTORS)
-    opponent: bool = option(False, "Colour images: work on brightness and two colour "
-                            "differences (an orthonormal opponent colour space, as CBM3D does) "
-                            "instead of red, green and blue.")
     residual: bool = option(True, "Predict the noise and subtract it (residual learning).")
     loss: str = option("mse", "Training loss.", choices=DENOISER_LOSSES)
 
@@ -172,16 +165,10 @@ class Denoiser(ImageModel):
         # Pad once, at full resolution, to the whole down-sampling grid: tiles cut on that
         # grid then see exactly the pixels the whole image sees (see inference.py).
         padded = pad_to_multiple(x, self.size_multiple)
-        opponent = self.config.opponent and self.config.channels == 3
-        if opponent:
-            # Orthonormal, so white noise stays white with the same strength.
-            padded = torch.einsum("oc,nchw->nohw", _OPPONENT.to(padded), padded)
         if r == 1:
             y = self.net(padded)
         else:
             y = F.pixel_shuffle(self.net(F.pixel_unshuffle(padded, r)), r)
-        if opponent:
-            y = torch.einsum("co,nohw->nchw", _OPPONENT.to(y), y)
         y = y[..., :h, :w]
         return x - y if self.config.residual else y
 
