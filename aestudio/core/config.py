@@ -175,7 +175,8 @@ class TrainConfig:
     augment: bool = option(True, "Random flips and 90-degree rotations of denoiser patches.")
     device: str = option("auto", "Where to train: auto picks CUDA, then Apple MPS, then CPU.",
                          choices=DEVICES)
-    amp: bool = option(True, "Mixed precision on CUDA.")
+    amp: bool = option(True, "Mixed precision (bfloat16 or float16 with float32 weights) on "
+                       "CUDA and on CPUs with native bfloat16; about twice as fast.")
     seed: int = option(0, "Seed for weights, data order, noise and the validation split.")
     checkpoint_minutes: float = option(5.0, "Save the model file this often while training.")
     sample_seconds: float = option(1.0, "How often sample outputs are reported.")

@@ -13,8 +13,9 @@ import torch
 
 from aestudio import __version__
 from aestudio.core.imageio import read_image, read_metadata, to_float, write_image
-from aestudio.core.inference import denoise_tensor, mix_denoised
+from aestudio.core.inference import denoise_tensor, mix_denoised, model_device
 from aestudio.core.modelfile import LoadedModel
+from aestudio.core.precision import mixed_precision_dtype
 
 # (file index, file count, file name, fraction of this file done)
 FileProgress = Callable[[int, int, str, float], None]
@@ -54,6 +55,7 @@ def denoise_file(
     chroma: float = 1.0,
     progress: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
+    mixed_precision: bool = True,
 ) -> Path:
     """Denoise one file into ``target``, keeping bit depth, EXIF and ICC; write a JSON sidecar.
 
@@ -75,6 +77,8 @@ def denoise_file(
     stop
         When set, :class:`~aestudio.core.tiling.InferenceCancelled` is raised and
         nothing is written.
+    mixed_precision
+        As in :func:`~aestudio.core.inference.denoise_tensor` (False: float32 throughout).
 
     Returns
     -------
@@ -90,7 +94,9 @@ def denoise_file(
     dtype = image.dtype
     del image  # the float copy is all that is needed from here on
     tile_progress = (lambda done, total: progress(done / max(total, 1))) if progress else None
-    y = denoise_tensor(loaded.model, x, tile=tile, progress=tile_progress, stop=stop)
+    y = denoise_tensor(loaded.model, x, tile=tile, progress=tile_progress, stop=stop,
+                       mixed_precision=mixed_precision)
+    reduced = mixed_precision_dtype(model_device(loaded.model)) if mixed_precision else None
     y = blend(x, y, amount, luma=luma, chroma=chroma)
     del x
     result = _to_integer(y, dtype)
@@ -104,7 +110,8 @@ def denoise_file(
         "model_config": loaded.meta.get("model_config"),
         "model_training": {k: (loaded.meta.get("train") or {}).get(k)
                            for k in ("task", "noise")},
-        "settings": {"amount": amount, "luma": luma, "chroma": chroma, "tile": tile},
+        "settings": {"amount": amount, "luma": luma, "chroma": chroma, "tile": tile,
+                     "precision": str(reduced or torch.float32).removeprefix("torch.")},
         "size": [info.width, info.height],
         "channels": info.channels,
         "bit_depth": int(np.iinfo(result.dtype).bits),
@@ -127,6 +134,7 @@ def denoise_files(
     suffix: str = "",
     progress: FileProgress | None = None,
     stop: threading.Event | None = None,
+    mixed_precision: bool = True,
 ) -> list[tuple[Path, Path]]:
     """Denoise many files into ``out_dir``; inputs are never overwritten.
 
@@ -134,7 +142,7 @@ def denoise_files(
     ----------
     files
         Paths, or (path, relative output path) pairs that keep a folder's layout.
-    amount, luma, chroma, tile
+    amount, luma, chroma, tile, mixed_precision
         As in :func:`denoise_file`.
     suffix
         Added to each output file's stem.
@@ -169,6 +177,6 @@ def denoise_files(
                 progress(index, len(items), name, fraction)
 
         denoise_file(loaded, source, target, tile=tile, amount=amount, luma=luma, chroma=chroma,
-                     progress=file_progress, stop=stop)
+                     progress=file_progress, stop=stop, mixed_precision=mixed_precision)
         written.append((source, target))
     return written

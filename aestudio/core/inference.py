@@ -14,6 +14,7 @@ from aestudio.core.imageio import from_float, to_float
 from aestudio.core.interpolation import interpolate
 from aestudio.core.models.base import Autoencoder, ImageModel
 from aestudio.core.models.denoiser import pad_to_multiple
+from aestudio.core.precision import autocast
 from aestudio.core.tiling import choose_tile, tiled_apply
 
 DEFAULT_BATCH = 256
@@ -129,6 +130,7 @@ def denoise_tensor(
     overlap: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    mixed_precision: bool = True,
 ) -> torch.Tensor:
     """Denoise a float image (C, H, W) at full resolution, tile by tile, on the model's device.
 
@@ -155,6 +157,10 @@ def denoise_tensor(
         Called as ``progress(done, total)`` in tiles.
     stop
         When set, :class:`~aestudio.core.tiling.InferenceCancelled` is raised.
+    mixed_precision
+        Compute in bfloat16 (float16 on GPUs without it) where the hardware does so
+        natively (see :mod:`aestudio.core.precision`): about twice as fast on such a CPU,
+        the result differing from float32 by well under one 8-bit level. False: float32.
 
     Returns
     -------
@@ -183,7 +189,8 @@ def denoise_tensor(
 
     def apply_blocks(blocks: torch.Tensor) -> torch.Tensor:
         pixels = F.pixel_shuffle(blocks, m) if m > 1 else blocks
-        out = model(pixels).float()
+        with autocast(device, enabled=mixed_precision):
+            out = model(pixels).float()
         return F.pixel_unshuffle(out, m) if m > 1 else out
 
     outputs = []

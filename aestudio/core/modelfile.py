@@ -21,6 +21,7 @@ from aestudio import __version__
 from aestudio.core.config import SCHEMA_VERSION, ConfigError, json_ready, to_dict
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
+from aestudio.core.precision import to_channels_last
 
 MODEL_SUFFIX = ".aemodel"
 FORMAT_NAME = "aestudio-model"
@@ -224,7 +225,7 @@ def load_model_file(
     except Exception as exc:
         first = str(exc).strip().splitlines()[0][:120]
         raise ModelFileError(f"{path.name}: weights do not fit the model ({first})") from None
-    model.to(device).eval()
+    to_channels_last(model.to(device)).eval()
     optimizer_state = None
     if with_optimizer and meta.get("optimizer"):
         optimizer_state = optimizer_from_tensors(optim, meta["optimizer"])

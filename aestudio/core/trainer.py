@@ -33,6 +33,7 @@ from aestudio.core.distributed import (
 from aestudio.core.modelfile import load_model_file, read_model_meta, save_model_file
 from aestudio.core.models import create_model, get_entry
 from aestudio.core.models.base import ImageModel
+from aestudio.core.precision import autocast, mixed_precision_dtype, to_channels_last
 from aestudio.core.tasks import Task, make_task
 from aestudio.core.training_data import SAMPLE_COUNT, TrainingData, load_training_data
 
@@ -144,7 +145,7 @@ class _Run:
         self.dist, self.device = init_distributed(resolve_device(cfg.device))
         self.emit = emit if self.dist.is_main else (lambda event: None)
         torch.manual_seed(cfg.seed)
-        self.model = build_model(job, data).to(self.device)
+        self.model = to_channels_last(build_model(job, data).to(self.device))
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
         self.task: Task = make_task(cfg.task, cfg.noise)
@@ -164,11 +165,9 @@ class _Run:
                                         cfg.patches_per_epoch)
         self.total_steps = cfg.epochs * self.spe
         self.budget_s = cfg.max_minutes * 60 if cfg.max_minutes else None
-        self.use_amp = cfg.amp and self.device.type == "cuda"
-        self.amp_dtype = (torch.bfloat16 if self.use_amp and torch.cuda.is_bf16_supported()
-                          else torch.float16)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp and
-                                           self.amp_dtype == torch.float16)
+        self.amp_dtype = mixed_precision_dtype(self.device) if cfg.amp else None
+        # float16 gradients can underflow; bfloat16 has float32's range and needs no scaling.
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.val_clean = data.validation_batch()
         self.val_noisy = self.task.inputs(self.val_clean, _generator(cfg.seed, 99_991))
         # Samples spread over the validation set (it is sorted by folder, so by label).
@@ -198,9 +197,7 @@ class _Run:
         return min(1.0, f)
 
     def autocast(self) -> contextlib.AbstractContextManager:
-        if self.use_amp:
-            return torch.autocast("cuda", dtype=self.amp_dtype)
-        return contextlib.nullcontext()
+        return autocast(self.device, enabled=self.amp_dtype is not None)
 
     def data_meta(self) -> dict[str, Any]:
         d = self.data

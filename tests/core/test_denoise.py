@@ -61,7 +61,7 @@ def test_tiles_give_the_whole_image_result(options: dict) -> None:
     # The tiler drops a quarter of each overlap: with that beyond the network's reach,
     # the tiles see exactly what the whole image sees.
     assert model.reach <= 256 // 4
-    tiled = denoise_tensor(model, x, tile=512, overlap=256)
+    tiled = denoise_tensor(model, x, tile=512, overlap=256, mixed_precision=False)
     assert tiled.shape == x.shape
     # Far below one 16-bit level (1.5e-5): seams would be invisible in any output file.
     assert (tiled - whole).abs().max() < 2e-6
@@ -72,8 +72,22 @@ def test_default_tiles_stay_within_a_fraction_of_an_eight_bit_level() -> None:
     x = torch.rand(3, 150, 233)
     with torch.inference_mode():
         whole = model(x[None])[0]
-    tiled = denoise_tensor(model, x, tile=64)
+    tiled = denoise_tensor(model, x, tile=64, mixed_precision=False)
     assert (tiled - whole).abs().max() < 0.25 / 255
+
+
+def test_mixed_precision_stays_within_an_eight_bit_level() -> None:
+    from aestudio.core.precision import mixed_precision_dtype, to_channels_last
+
+    if mixed_precision_dtype("cpu") is None:
+        pytest.skip("this CPU has no native bfloat16: float32 only")
+    model = to_channels_last(_random_denoiser(3, unshuffle=2))
+    x = torch.rand(3, 150, 233)
+    exact = denoise_tensor(model, x, tile=64, mixed_precision=False)
+    fast = denoise_tensor(model, x, tile=64)
+    difference = (fast - exact).abs()
+    assert 0 < difference.max() < 1 / 255  # bfloat16 was used, and stays below one level
+    assert difference.mean() < 0.1 / 255
 
 
 @pytest.mark.parametrize("shape", [(1, 97, 45), (3, 1, 7), (1, 5, 300)])
@@ -130,7 +144,9 @@ def test_sidecar_names_the_model_and_settings(tmp_path: Path) -> None:
     assert sidecar["model"] == "denoiser"
     assert sidecar["model_config"]["channels"] == 3
     assert sidecar["model_training"] == {"task": "denoise", "noise": "gaussian:25"}
-    assert sidecar["settings"] == {"amount": 0.8, "luma": 0.25, "chroma": 1.0, "tile": 64}
+    settings = dict(sidecar["settings"])
+    assert settings.pop("precision") in ("float32", "bfloat16")
+    assert settings == {"amount": 0.8, "luma": 0.25, "chroma": 1.0, "tile": 64}
     assert sidecar["source"] == str(source) and sidecar["bit_depth"] == 8
 
 
