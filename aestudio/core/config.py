@@ -180,6 +180,10 @@ class TrainConfig:
     seed: int = option(0, "Seed for weights, data order, noise and the validation split.")
     checkpoint_minutes: float = option(5.0, "Save the model file this often while training.")
     sample_seconds: float = option(1.0, "How often sample outputs are reported.")
+    snapshot_seconds: float = option(
+        0.0, "How often a copy of the weights is reported while training (0: never); the "
+        "studio's live latent map uses it.", minimum=0.0,
+    )
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
@@ -190,3 +194,4 @@ class TrainConfig:
         check_range("lr", self.lr, 0.0, 10.0)
         if self.max_minutes is not None:
             check_range("max_minutes", self.max_minutes, 0.0)
+        check_range("snapshot_seconds", self.snapshot_seconds, 0.0)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # the events module itself stays free of torch
+    import torch
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,18 @@ class Samples:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """A copy of an autoencoder's weights while it trains (``TrainConfig.snapshot_seconds``).
+
+    ``state`` maps the model's state-dict keys to contiguous float32 CPU tensors that belong
+    to the event alone: load them into a model of the same configuration to use it.
+    """
+
+    step: int
+    state: dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     path: str
     step: int
@@ -90,4 +106,5 @@ class Finished:
     message: str
 
 
-Event = Loading | Started | Progress | Validated | Samples | CheckpointSaved | Paused | Resumed | Finished
+Event = (Loading | Started | Progress | Validated | Samples | Snapshot | CheckpointSaved | Paused
+         | Resumed | Finished)

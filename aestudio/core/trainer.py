@@ -237,6 +237,14 @@ class _Run:
         n = len(self.val_clean)
         return sum(losses) / n, sum(psnrs) / n
 
+    def snapshot(self) -> ev.Snapshot:
+        """A CPU copy of the weights: contiguous (they may be channels-last here), floats as
+        float32, owned by the event."""
+        state = {k: v.detach().to("cpu", torch.float32 if v.is_floating_point() else v.dtype)
+                 .clone(memory_format=torch.contiguous_format)
+                 for k, v in self.model.state_dict().items()}
+        return ev.Snapshot(self.step, state)
+
     @torch.no_grad()
     def samples(self) -> ev.Samples:
         self.model.eval()
@@ -318,7 +326,9 @@ class _Run:
         self.loss_module.train()
         t0 = time.perf_counter()
         paused_s = 0.0
-        last_report = last_sample = last_ckpt = t0
+        last_report = last_sample = last_ckpt = last_snapshot = t0
+        # Weight copies for a live latent map: autoencoders only, and only when asked for.
+        snapshots = main and cfg.snapshot_seconds > 0 and self.model.kind == "autoencoder"
         loss_sum = torch.zeros((), device=self.device)
         loss_count, images_since = 0, 0
         start_step = self.step
@@ -380,6 +390,9 @@ class _Run:
             if main and now - last_sample >= cfg.sample_seconds:
                 emit(self.samples())
                 last_sample = now
+            if snapshots and now - last_snapshot >= cfg.snapshot_seconds:
+                emit(self.snapshot())
+                last_snapshot = now
             if main and now - last_ckpt >= cfg.checkpoint_minutes * 60:
                 self.save(elapsed, "checkpoint")
                 last_ckpt = time.perf_counter()
@@ -394,6 +407,8 @@ class _Run:
                 self.record_validation()
             emit(self.samples())
             path = self.save(elapsed, reason)
+            if snapshots:
+                emit(self.snapshot())
         if reason != "diverged":
             message = {
                 "completed": f"finished {self.step} steps",

@@ -3,7 +3,8 @@
 Click anywhere on the map to decode that point; drag with the left button to decode
 continuously; hover a point to see its image; Shift+click two points to interpolate.
 A 2-number code and a PCA layout decode exactly; t-SNE and UMAP layouts decode a mix of
-the nearest points' codes and say "approximate".
+the nearest points' codes and say "approximate". While an autoencoder trains, the map follows
+its weights (:mod:`aestudio.ui.latent_live`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from aestudio.core.map_render import ERROR_COLOURS, LABEL_COLOURS
 from aestudio.ui.errors import error_box
 from aestudio.ui.jobs import JobRelay, start_job
 from aestudio.ui.latent_jobs import LatestOnly
+from aestudio.ui.latent_live import LiveMap, RefreshResult, layout_matches, live_layout
 from aestudio.ui.latent_map_view import MapView, make_brush
 from aestudio.ui.latent_panels import (
     GREY,
@@ -100,10 +102,14 @@ class LatentExplorer(QWidget):
         A one-line message for a status bar.
     busy_changed(bool)
         Encoding or laying out started / ended.
+    live_refreshed(int)
+        The map now shows the weights of this training step (see
+        :meth:`show_training_snapshot`).
     """
 
     status = Signal(str)
     busy_changed = Signal(bool)
+    live_refreshed = Signal(int)  # the map now shows the training's weights of this step
 
     def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,7 +135,15 @@ class LatentExplorer(QWidget):
         self._layout_relay: JobRelay | None = None
         self._generation = 0
         self._knn: float | None = None
+        self._probe_snap: int | None = None
+        self._neighbour_idx: np.ndarray | None = None
+        self._view_moved = False  # the user zoomed or panned: refreshes keep the view
+        self._anomalies_stale = False
+        self._handover = False  # the model being loaded takes over a live map in place
         self._build_ui()
+        self.map_view.view_box.sigRangeChangedManually.connect(self._on_view_moved)
+        self.tabs.currentChanged.connect(lambda _i: self._fill_anomalies_if_shown())
+        self.live = LiveMap(self, pool, measure_decode_ms)
         self.probe_jobs = LatestOnly(pool, "decode point", self)
         self.probe_jobs.done.connect(self._on_probe_decoded)
         self.recon_jobs = LatestOnly(pool, "reconstruct point", self)
@@ -420,8 +434,13 @@ class LatentExplorer(QWidget):
 
     # ================================================================== public API
     def set_model(self, path: str) -> None:
-        """Load a model file (in the background), then encode the folder if one is set."""
+        """Load a model file (in the background), then encode the folder if one is set.
+
+        A map that follows a training run stops following it; when the file fits the
+        images in memory (the run's own model file), it takes the map over in place.
+        """
         self.model_path = str(path)
+        self._handover = self.live.close() or self._handover
 
         def job(_worker: Worker) -> tuple[Any, float, str]:
             from aestudio.core.device import resolve_device
@@ -452,7 +471,40 @@ class LatentExplorer(QWidget):
         self.model = model
         self.decode_ms = measure_decode_ms(model) if decode_ms is None else decode_ms
         self.sync_decode = self.decode_ms <= SYNC_DECODE_MS
+        self.live.forget_shown()
         self._install(data, build_map(data.codes, layout))
+
+    def show_training_snapshot(self, snapshot: Any) -> None:
+        """Follow a training run: show the map of these weights soon (about once a second at
+        most, only while the explorer is visible, latest snapshot wins).
+
+        Parameters
+        ----------
+        snapshot : aestudio.ui.training_worker.LiveSnapshot
+            The run, step, architecture, image folder and weights.
+        """
+        self.live.offer(snapshot)
+
+    def end_training(self, reason: str) -> None:
+        """The run followed ended: later snapshots of it are ignored."""
+        self.live.end(reason)
+        self._update_summary()
+
+    def live_step(self) -> int | None:
+        """The training step whose weights the map shows, or None (a model file's map)."""
+        return self.live.step if self.live.showing else None
+
+    def errors_shown(self) -> bool:
+        """Whether reconstruction errors are on display (colour by error, anomaly list)."""
+        return self.colour_combo.currentData() == "error" or self.tabs.currentIndex() == 1
+
+    def map_choice(self) -> tuple[str, tuple[int, int], bool]:
+        """The layout chosen, its two axes and the PCA residual option."""
+        layout = self.layout_combo.currentData()
+        axes = (int(self.pc_x.currentData() or 0), int(self.pc_y.currentData() or 0))
+        if layout == "codes":
+            axes = (0, 1)
+        return layout, axes, self.residual_box.isChecked()
 
     def click_at(self, x: float, y: float, shift: bool = False) -> None:
         """Act as a click on the map at map coordinates (x, y)."""
@@ -532,6 +584,7 @@ class LatentExplorer(QWidget):
     def shutdown(self) -> None:
         """Ask every job of the explorer to stop (the pool waits for them)."""
         self.cancel()
+        self.live.shutdown()
         for jobs in self._job_runners():
             jobs.cancel()
 
@@ -541,10 +594,20 @@ class LatentExplorer(QWidget):
 
     def is_busy(self) -> bool:
         return any(j.busy() for j in self._job_runners()) or self._encode_relay is not None \
-            or self._layout_relay is not None
+            or self._layout_relay is not None or self.live.busy()
+
+    def showEvent(self, event: Any) -> None:  # Qt override
+        super().showEvent(event)
+        self.live.poke()  # snapshots that came while hidden
 
     # ================================================================== loading
     def _on_model_loaded(self, result: tuple[Any, float, str]) -> None:
+        model, decode_ms, name = result
+        handover, self._handover = self._handover, False
+        if handover and self.live.hand_over(model, decode_ms):
+            self.model_name = name
+            self._emit_status(f"{name}: the final model takes the map over")
+            return
         self.model, self.decode_ms, self.model_name = result
         self.sync_decode = self.decode_ms <= SYNC_DECODE_MS
         self._emit_status(f"{self.model_name}: {self.model.latent_dim}-number code, "
@@ -565,7 +628,7 @@ class LatentExplorer(QWidget):
 
         relay = start_job(self.pool, job, "encode folder", self)
         relay.event.connect(self._on_encode_progress)
-        relay.succeeded.connect(lambda result: self._install(*result))
+        relay.succeeded.connect(lambda result: self._install_encoded(*result))
         relay.failed.connect(lambda m, d: self._job_failed(relay, "Cannot encode the folder",
                                                            m, d))
         relay.finished.connect(lambda: self._job_ended(relay))
@@ -598,6 +661,10 @@ class LatentExplorer(QWidget):
             self.progress.setRange(0, 0)
         self.busy_changed.emit(busy)
 
+    def _install_encoded(self, data: FolderCodes, latent_map: LatentMap) -> None:
+        self.live.forget_shown()
+        self._install(data, latent_map)
+
     def _install(self, data: FolderCodes, latent_map: LatentMap) -> None:
         """New codes: reset the map, legend, side panel and anomalies."""
         self.data = data
@@ -607,6 +674,7 @@ class LatentExplorer(QWidget):
         self._update_pca_controls()
         self.clear_interpolation()
         self._probe_xy = self._probe_code = self._selected = None
+        self._probe_snap = self._neighbour_idx = None
         self.decoded_pane.set_array(None)
         self.original_pane.set_array(None)
         self.recon_pane.set_array(None)
@@ -615,10 +683,15 @@ class LatentExplorer(QWidget):
         self._fill_anomalies()
         self._show_map(latent_map, fit=True)
 
+    def _fill_anomalies_if_shown(self) -> None:
+        if self._anomalies_stale and self.tabs.currentIndex() == 1:
+            self._fill_anomalies()
+
     def _fill_anomalies(self) -> None:
         data = self.data
         if data is None:
             return
+        self._anomalies_stale = False
         top = ranked_by_error(data.errors)[:ANOMALIES_SHOWN]
         texts = [f"{rank}. {data.paths[i]}\nlabel {data.labels[i] or '-'} · "
                  f"MSE {data.errors[i]:.4f}" for rank, i in enumerate(top, start=1)]
@@ -647,6 +720,7 @@ class LatentExplorer(QWidget):
                 return
             self._pca = lm.pca or self._pca
             self._show_map(lm, fit=True)
+            self.live.poke()  # a live map waits while a non-linear layout is shown
             return
         if self._layout_relay is not None:
             self._layout_relay.request_stop()
@@ -673,12 +747,13 @@ class LatentExplorer(QWidget):
         self.map_view.set_points(latent_map.positions, self._brushes, self._order)
         if fit:
             self.map_view.fit(latent_map.positions)
+            self._view_moved = False
         self.exact_label.setText("Exact: a click decodes the code at that point"
                                  if latent_map.exact else
                                  "<b>Approximate</b>: a click decodes a mix of the "
                                  f"{MIX_NEIGHBOURS} nearest codes")
         self.clear_interpolation()
-        self._probe_xy = None
+        self._probe_xy = self._probe_snap = self._neighbour_idx = None
         self.map_view.set_marker(None)
         self.map_view.set_neighbours(None)
         self._update_enabled()
@@ -691,7 +766,9 @@ class LatentExplorer(QWidget):
         data, lm = self.data, self.latent_map
         if data is None or lm is None:
             return
-        lines = [f"{len(data):,} images", f"{data.latent_dim}-number code",
+        live = self.live.summary_line()
+        lines = [live] if live else []
+        lines += [f"{len(data):,} images", f"{data.latent_dim}-number code",
                  f"layout: {LAYOUT_NAMES[lm.layout]}" + ("" if lm.exact else " (approximate)")]
         if self._knn is not None:
             lines.append(f"5-NN label accuracy: {self._knn:.3f}")
@@ -714,6 +791,92 @@ class LatentExplorer(QWidget):
         if generation == self._generation:
             self._knn = accuracy
             self._update_summary()
+
+    # ================================================================== live
+    def _on_view_moved(self, *_args: Any) -> None:
+        self._view_moved = True
+
+    def _show_live(self, result: RefreshResult, fresh: bool, decode_ms: float | None) -> None:
+        """Show a live refresh (or the run's model file taking over): its model and codes.
+
+        The first refresh of a run resets the map; later ones move the points in place,
+        keeping the view (once the user zoomed or panned), the colouring, the legend's
+        choices, the selected point and the interpolation ends.
+        """
+        if self._encode_relay is not None:
+            self._encode_relay.request_stop()  # codes of an older model: no longer wanted
+        self.model = result.model
+        if decode_ms is not None:
+            self.decode_ms = decode_ms
+            self.sync_decode = decode_ms <= SYNC_DECODE_MS
+        old, lm = self.data, result.latent_map
+        if (fresh or old is None or old.images is not result.data.images
+                or old.latent_dim != result.data.latent_dim):
+            self._install(result.data, lm)
+        else:
+            choice = self.map_choice()
+            if not layout_matches(lm, *choice):  # changed while the refresh ran
+                lm = live_layout(result.data.codes, *choice, previous_pca=self._pca)
+            self._update_in_place(result.data, lm)
+        step = self.live_step()
+        if step is not None:
+            self.live_refreshed.emit(step)
+
+    def _update_in_place(self, data: FolderCodes, latent_map: LatentMap) -> None:
+        """New codes of the same images: move the points, keep what the user set."""
+        lm = latent_map
+        self.data = data
+        self._pca = lm.pca  # a fit of older codes must not be reused
+        self._generation += 1  # decodes still running used the previous model: dropped
+        titles = lm.axis_titles()
+        if self.latent_map is None or self.latent_map.axis_titles() != titles:
+            self.map_view.set_axis_titles(*titles)
+        self.latent_map = lm
+        if self.colour_combo.currentData() == "error":
+            self._rebuild_legend()  # the error octiles moved (this legend has no choices)
+        self._brushes, self._order = self._colours()
+        self.map_view.set_points(lm.positions, self._brushes, self._order)
+        if not self._view_moved:
+            self.map_view.fit(lm.positions)
+        self._anomalies_stale = True
+        self._fill_anomalies_if_shown()
+        self._follow_selection()
+        self._update_enabled()
+        self._update_summary()
+        self._request_knn()
+        if self.grid_box.isChecked():
+            self._request_grid()
+
+    def _follow_selection(self) -> None:
+        """After the points moved: the selected image keeps its rings, the probe decodes
+        again with the new model, and an interpolation is redone between its ends."""
+        lm, data = self.latent_map, self.data
+        if lm is None or data is None:
+            return
+        if self._probe_xy is not None:
+            snap = self._probe_snap
+            xy = (tuple(float(v) for v in lm.positions[snap]) if snap is not None
+                  else self._probe_xy)
+            self._probe_xy = xy
+            self.map_view.set_marker(xy)
+            idx = self._neighbour_idx
+            if idx is not None:
+                self._show_neighbours(idx, np.hypot(*(lm.positions[idx] - xy).T))
+                self._show_reconstruction(int(idx[0]))
+            code = lm.codes[snap].astype(np.float32) if snap is not None else lm.to_code(xy)
+            self._probe_code = code
+            self._request_probe_image(xy, code)
+        if self._endpoints:
+            moved = []
+            for xy, _code, snap in self._endpoints:
+                if snap is not None:
+                    xy = (float(lm.positions[snap][0]), float(lm.positions[snap][1]))
+                    moved.append((xy, lm.codes[snap].astype(np.float32), snap))
+                else:
+                    moved.append((xy, lm.to_code(xy), None))
+            self._endpoints = moved
+            self.map_view.set_endpoints([e[0] for e in moved])
+            self._run_interpolation()
 
     # ================================================================== colours
     def _error_bins(self) -> tuple[np.ndarray, np.ndarray]:
@@ -806,27 +969,32 @@ class LatentExplorer(QWidget):
         lm, data = self.latent_map, self.data
         assert lm is not None and data is not None
         self._probe_xy = (x, y)
+        self._probe_snap = snap
         self.map_view.set_marker((x, y))
         code = lm.codes[snap].astype(np.float32) if snap is not None else lm.to_code((x, y))
         self._probe_code = code
-        model = self.model
-        nearest = None
         if final or self.sync_decode:
             idx, dist = lm.nearest(np.array([x, y]), NEIGHBOURS)
-            nearest = int(idx[0])
             self._show_neighbours(idx, dist)
-        if nearest is not None:
-            kept = data.reconstruction(nearest)  # computed while encoding, when it fitted
-            self.recon_pane.set_array(kept)
-            if kept is None:
-                self.recon_jobs.request(
-                    lambda: _decode(model, data.codes[nearest][None])[0],
-                    (nearest, self._generation))
+            self._show_reconstruction(int(idx[0]))
+        self._request_probe_image((x, y), code)
+
+    def _show_reconstruction(self, index: int) -> None:
+        data, model = self.data, self.model
+        assert data is not None
+        kept = data.reconstruction(index)  # computed while encoding, when it fitted
+        self.recon_pane.set_array(kept)
+        if kept is None:
+            self.recon_jobs.request(lambda: _decode(model, data.codes[index][None])[0],
+                                    (index, self._generation))
+
+    def _request_probe_image(self, xy: tuple[float, float], code: np.ndarray) -> None:
+        model = self.model
         if self.sync_decode:  # one tiny decode: cheaper here than a trip to a thread
-            self._show_probe((x, y), code, _decode(model, code[None])[0])
+            self._show_probe(xy, code, _decode(model, code[None])[0])
         else:
             self.probe_jobs.request(lambda: _decode(model, code[None])[0],
-                                    ((x, y), code, self._generation))
+                                    (xy, code, self._generation))
 
     def _on_probe_decoded(self, tag: tuple, image: np.ndarray) -> None:
         xy, code, generation = tag
@@ -851,6 +1019,7 @@ class LatentExplorer(QWidget):
         if lm is None or data is None:
             return
         self.map_view.set_neighbours(lm.positions[idx])
+        self._neighbour_idx = np.asarray(idx)
         first = int(idx[0])
         self._selected = first
         self.original_pane.set_array(data.image(first))

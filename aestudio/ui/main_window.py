@@ -67,6 +67,7 @@ JOB_NAMES: dict[str, str | None] = {
     "model-summary": "Reading model",
     "save-model": "Saving model",
     "training": "Training",
+    "live latent map": None,  # about once a second while training: it would flicker
 }
 
 
@@ -275,6 +276,8 @@ class MainWindow(QMainWindow):
         train.running_changed.connect(self._on_training_running)
         train.training_finished.connect(self._on_training_finished)
         train.model_ready.connect(self._on_model_ready)
+        # An autoencoder's weights while it trains: the latent map follows them.
+        train.training_snapshot.connect(self.latent_explorer.show_training_snapshot)
 
     # -- public API --------------------------------------------------------------------------
     def add_central_tab(self, widget: QWidget, title: str) -> int:
@@ -507,6 +510,7 @@ class MainWindow(QMainWindow):
         self._refresh_jobs()
 
     def _on_training_finished(self, reason: str, path: str) -> None:
+        self.latent_explorer.end_training(reason)  # before the final model file takes over
         if path:
             self._model_path = path
             model = self.training_panel.current_model()

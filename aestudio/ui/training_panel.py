@@ -55,9 +55,11 @@ from aestudio.ui.sample_grid import SampleGrid
 from aestudio.ui.training_worker import (
     DataReady,
     EnvironmentInfo,
+    LiveSnapshot,
     ModelChoice,
     ModelSummary,
     ResumeInfo,
+    RunArchitecture,
     TrainRequest,
     describe_environment,
     read_model_summary,
@@ -206,6 +208,7 @@ class TrainingPanel(QWidget):
     running_changed = Signal(bool)
     training_finished = Signal(str, str)  # reason, model path ("" if none)
     model_ready = Signal(str)  # a model file was written (a run ended) or opened
+    training_snapshot = Signal(object)  # LiveSnapshot: an autoencoder's weights while it trains
 
     def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -229,6 +232,8 @@ class TrainingPanel(QWidget):
         self._confirmed_output: str | None = None
         self._total_epochs: int | None = None
         self._run_task: str | None = None  # the task of the run in progress, for the samples
+        self._run_id = 0  # tells the runs' weight snapshots apart
+        self._architecture: RunArchitecture | None = None  # of the run in progress
         self.error_dialog: QMessageBox | None = None
         self.model_form: ConfigForm | None = None
 
@@ -948,6 +953,8 @@ class TrainingPanel(QWidget):
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
+        self._run_id += 1
+        self._architecture = None
         self._run_task = request.train.task if request.resume_from is None else None
         self._finished_seen = False
         self._paused = False
@@ -982,6 +989,13 @@ class TrainingPanel(QWidget):
             self.progress_bar.setValue(event.done)
             stage = "Reading image headers" if event.stage == "scanning" else "Decoding images"
             _show_text(self.progress_text, f"{stage}: {event.done} of {event.total}")
+        elif isinstance(event, ev.Snapshot):
+            arch = self._architecture
+            if arch is not None:
+                self.training_snapshot.emit(LiveSnapshot(self._run_id, event.step, arch.model,
+                                                         arch.options, arch.folder, event.state))
+        elif isinstance(event, RunArchitecture):
+            self._architecture = event
         elif isinstance(event, DataReady):
             self._on_data_ready(event)
         elif isinstance(event, ResumeInfo):

@@ -6,7 +6,9 @@ so the engine modules are imported inside the job functions, which run in worker
 - :func:`describe_environment`: the model registry, the devices and the noise kinds.
 - :func:`read_model_summary`: what an opened model file says about its training.
 - :func:`run_training`: load the images, then :func:`aestudio.core.trainer.fit`, reporting
-  core events (and :class:`DataReady` / :class:`ResumeInfo`) through ``worker.emit_event``.
+  core events (and :class:`DataReady` / :class:`ResumeInfo` / :class:`RunArchitecture`)
+  through ``worker.emit_event``. Autoencoder runs also report a copy of their weights about
+  once a second (:class:`~aestudio.core.events.Snapshot`), for the live latent map.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from aestudio.ui.workers import Worker
 
 MAX_SKIPPED_REPORTED = 50
+# Seconds between weight snapshots of an autoencoder run (the latent map follows them).
+LIVE_SNAPSHOT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class TrainRequest:
     resume_from: str | None = None
     train_overrides: dict[str, Any] = field(default_factory=dict)
     folder: str | None = None
+    snapshot_seconds: float = LIVE_SNAPSHOT_SECONDS  # autoencoders only; 0: none
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,36 @@ class DataReady:
     skipped: tuple[tuple[str, str], ...]  # (path, reason), at most MAX_SKIPPED_REPORTED
     skipped_count: int
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunArchitecture:
+    """The model a run trains, as ``create_model(model, **options)`` rebuilds it.
+
+    ``options`` include the channels and image size the data gave (as the trainer's
+    ``build_model`` sets them); ``folder`` is the run's image folder.
+    """
+
+    model: str
+    kind: str
+    options: dict[str, Any]
+    folder: str
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """A run's weights at one step, for views that follow the training (the latent map).
+
+    ``run`` tells runs apart (it grows with each run a panel starts); ``state`` is the
+    engine's :class:`~aestudio.core.events.Snapshot` state: CPU tensors owned by it.
+    """
+
+    run: int
+    step: int
+    model: str
+    options: dict[str, Any]
+    folder: str
+    state: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -230,7 +265,10 @@ def run_training(worker: Worker, request: TrainRequest) -> TrainResult | None:
 
     emit = worker.emit_event
     job, resume = _build_job(request, emit)
-    patches = get_entry(job.model).kind == "denoiser"
+    kind = get_entry(job.model).kind
+    patches = kind == "denoiser"
+    if kind == "autoencoder" and request.snapshot_seconds > 0:
+        job = replace(job, train=replace(job.train, snapshot_seconds=request.snapshot_seconds))
     with leave_a_core_free():
         try:
             data = load_training_data(
@@ -245,8 +283,19 @@ def run_training(worker: Worker, request: TrainRequest) -> TrainResult | None:
         emit(DataReady(str(job.data.folder), data.n_train, data.n_val, data.channels,
                        data.bit_depth, skipped[:MAX_SKIPPED_REPORTED], len(skipped),
                        tuple(data.notes)))
+        emit(run_architecture(job, kind, data.channels, data.size))
         return fit(job, data, on_event=emit, stop=worker.stop_event, pause=worker.pause_event,
                    resume=resume)
+
+
+def run_architecture(job: Any, kind: str, channels: int, size: int) -> RunArchitecture:
+    """What rebuilds ``job``'s model: its options with the data's channels (and, for an
+    autoencoder, image size), as :func:`aestudio.core.trainer.build_model` sets them."""
+    options = dict(job.model_options)
+    options["channels"] = channels
+    if kind == "autoencoder":
+        options["image_size"] = size
+    return RunArchitecture(job.model, kind, options, str(job.data.folder))
 
 
 def training_job(request: TrainRequest) -> Callable[[Worker], TrainResult | None]:
