@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-quick smoke package clean
+.PHONY: run test lint bench bench-quick bench-denoise-quality smoke package clean
 
 # Reinstall only when pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -20,12 +20,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The tests, a smoke run of the app, and every benchmark in its quick mode (so they keep working).
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 	QT_QPA_PLATFORM=offscreen $(BIN)/aestudio smoke --out build/smoke
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py --quick
 
+# Every figure (about 25 minutes); the denoising quality rows come from the last saved run of
+# benchmarks/denoise_quality.py unless bench-denoise-quality reruns it (about an hour).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py
+
+bench-denoise-quality: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py --with-denoise-quality
 
 bench-quick: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py --quick

@@ -42,6 +42,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
+import datetime  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -58,7 +59,7 @@ from benchmarks.common import SHARED_DATA, WORK, Figure, print_figures  # noqa: 
 
 # The denoiser settings measured best for a CPU training budget of minutes (docs/denoise.md).
 GRAY_OPTIONS: dict[str, Any] = {}
-COLOUR_OPTIONS: dict[str, Any] = {}
+COLOUR_OPTIONS: dict[str, Any] = {"planes": True}
 # Long epochs: validation (64 patches) then runs every ~1000 steps instead of every ~100,
 # which on a CPU would otherwise take up to a quarter of a self-supervised run.
 TRAIN_FLAGS: dict[str, Any] = {"batch_size": 16, "lr": 2e-3, "patches_per_epoch": 16_000}
@@ -319,6 +320,16 @@ def figures_of(rows: list[Row], memory: dict | None) -> dict[str, Figure]:
     return figures
 
 
+def figures_from_saved(saved: dict[str, Any]) -> dict[str, Figure]:
+    """The figures of a run saved with ``--json-out``, each noting when and how it ran."""
+    rows = [Row(**row) for row in saved.get("rows", [])]
+    figures = figures_of(rows, saved.get("memory"))
+    when = f"run of {saved['date']}" if saved.get("date") else "saved run"
+    for figure in figures.values():
+        figure.note = f"{when}: {saved.get('command', 'python -m benchmarks.denoise_quality')}"
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA, help="the shared data folder")
@@ -369,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     def results() -> dict[str, Any]:
         return {
             "mode": "quick" if quick else "full",
+            "date": datetime.date.today().isoformat(),
             "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.denoise_quality",
                                  *(argv if argv is not None else sys.argv[1:])]),
             "baseline": baseline,

@@ -111,14 +111,18 @@ def default_folder(quick: bool) -> Path:
     return folder
 
 
-def train(folder: Path, out: Path, minutes: float) -> None:
-    """A conv-ae with a 2-number code, trained for ``minutes`` with the recommended options."""
+def train(folder: Path, out: Path, minutes: float, options: dict | None = None,
+          flags: dict | None = None) -> None:
+    """A conv-ae with a 2-number code, trained for ``minutes`` with the recommended options
+    (``options`` and ``flags`` override model options and training settings)."""
     from aestudio.core.config import DataConfig, TrainConfig
     from aestudio.core.trainer import TrainingJob, fit
 
-    job = TrainingJob(model="conv-ae", model_options={"latent_dim": 2, **TRAIN_OPTIONS},
+    model_options = {"latent_dim": 2, **TRAIN_OPTIONS, **(options or {})}
+    job = TrainingJob(model="conv-ae", model_options=model_options,
                       data=DataConfig(folder=str(folder), size=28),
-                      train=TrainConfig(epochs=100_000, max_minutes=minutes, **TRAIN_FLAGS),
+                      train=TrainConfig(epochs=100_000, max_minutes=minutes,
+                                        **{**TRAIN_FLAGS, **(flags or {})}),
                       out=out)
     result = fit(job)
     print(f"trained {result.step} steps: {result.message}", file=sys.stderr)
@@ -129,14 +133,24 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="model file (default: train one)")
     parser.add_argument("--data", type=Path, help="the folder the model was trained on")
     parser.add_argument("--train-minutes", type=float, default=8.0)
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a model option of the trained conv-ae (repeatable)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--keep", type=Path, help="also save the trained model here")
     parser.add_argument("--quick", action="store_true", help="a few seconds, synthetic data")
     args = parser.parse_args()
+    options = {k: float(v) if "." in v or "e" in v else int(v)
+               for k, v in (item.split("=", 1) for item in args.option)}
+    flags = {k: v for k, v in (("batch_size", args.batch_size), ("lr", args.lr)) if v}
     folder = args.data or default_folder(args.quick)
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
         if model is None:
             model = Path(tmp) / "latent2.aemodel"
-            train(folder, model, 0.1 if args.quick else args.train_minutes)
+            train(folder, model, 0.1 if args.quick else args.train_minutes, options, flags)
+            if args.keep:
+                args.keep.write_bytes(model.read_bytes())
         result = evaluate(model, folder)
     goal_acc = "n/a" if args.quick else ">= 0.85"
     figures = {

@@ -223,3 +223,32 @@ def test_command_line_passes_luma_and_chroma(tmp_path: Path) -> None:
     # Luma 0: the brightness of every pixel stays (up to 8-bit rounding).
     assert np.abs(out.astype(float) @ weights - noisy.astype(float) @ weights).max() <= 1.0
 
+
+
+def test_colour_by_planes_denoises_each_opponent_plane_with_one_gray_network() -> None:
+    from aestudio.core.models import make_config
+
+    model = _random_denoiser(3, planes=True, unshuffle=2)
+    assert model.net.inc[0].in_channels == 4  # one gray plane, unshuffled 2 x 2
+    x = torch.rand(2, 3, 45, 70)
+    with torch.inference_mode():
+        y = model(x)
+        # The colour transform is orthonormal and undone exactly: with the network's output
+        # zeroed, the model is the identity.
+        last = model.net.out
+        saved = last.weight.clone(), last.bias.clone()
+        last.weight.zero_()
+        last.bias.zero_()
+        identity = model(x)
+        last.weight.copy_(saved[0])
+        last.bias.copy_(saved[1])
+    assert y.shape == x.shape and (y - x).abs().max() > 1e-3
+    assert (identity - x).abs().max() < 1e-5
+    big = torch.rand(3, 300, 380)
+    with torch.inference_mode():
+        whole = model(big[None])[0]
+    assert model.reach <= 240 // 4
+    tiled = denoise_tensor(model, big, tile=256, overlap=240, mixed_precision=False)
+    assert (tiled - whole).abs().max() < 2e-6  # fixed plane offsets: tiles match the whole
+    # Files written before the option existed have no "planes" key: red, green and blue.
+    assert make_config("denoiser", {"channels": 3, "width": 8}).planes is False

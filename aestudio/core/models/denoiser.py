@@ -27,6 +27,14 @@ from aestudio.core.models.registry import register_model
 ARCHITECTURES = ("unet", "dncnn")
 DENOISER_LOSSES = ("mse", "l1")
 UNSHUFFLE_FACTORS = (1, 2, 4)
+# Rows: brightness, red against blue, green against magenta. Orthonormal, so white noise of
+# strength sigma in RGB stays white with the same sigma on every plane (CBM3D's opponent
+# colour space, up to scale).
+_OPPONENT = torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, -1.0], [1.0, -2.0, 1.0]])
+_OPPONENT = _OPPONENT / _OPPONENT.norm(dim=1, keepdim=True)
+# Fixed offsets that centre each plane's range on 0.5, as a gray image is (fixed, not per
+# image, so that tiles see exactly what the whole image sees).
+_PLANE_SHIFT = 0.5 - _OPPONENT.sum(dim=1) / 2
 # The last layer's initial weights are scaled by this: the network starts near the identity.
 INITIAL_OUTPUT_SCALE = 0.01
 
@@ -44,6 +52,9 @@ class DenoiserConfig:
                         minimum=1, maximum=30)
     unshuffle: int = option(1, "Work on blocks of this many pixels squared (1: single pixels; "
                             "2: four times less compute per pixel).", choices=UNSHUFFLE_FACTORS)
+    planes: bool = option(False, "Colour images: one gray network denoises the brightness and "
+                          "two colour-difference planes in turn (an opponent colour space, as "
+                          "CBM3D uses) instead of red, green and blue at once; learns faster.")
     residual: bool = option(True, "Predict the noise and subtract it (residual learning).")
     loss: str = option("mse", "Training loss.", choices=DENOISER_LOSSES)
 
@@ -124,7 +135,8 @@ class Denoiser(ImageModel):
 
     def __init__(self, config: DenoiserConfig) -> None:
         super().__init__(config)
-        inner = config.channels * config.unshuffle**2
+        self.by_planes = config.planes and config.channels == 3
+        inner = (1 if self.by_planes else config.channels) * config.unshuffle**2
         if config.arch == "unet":
             self.net: nn.Module = UNet(inner, config.width, config.depth)
         else:
@@ -160,6 +172,15 @@ class Denoiser(ImageModel):
         return reach * config.unshuffle + self.size_multiple
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.by_planes:
+            return self._denoise(x)
+        n, _, h, w = x.shape
+        matrix, shift = _OPPONENT.to(x), _PLANE_SHIFT.to(x)[:, None, None]
+        planes = torch.einsum("oc,nchw->nohw", matrix, x) + shift
+        y = self._denoise(planes.reshape(n * 3, 1, h, w)).reshape(n, 3, h, w) - shift
+        return torch.einsum("oc,nohw->nchw", matrix, y)  # the inverse is the transpose
+
+    def _denoise(self, x: torch.Tensor) -> torch.Tensor:
         r = self.config.unshuffle
         h, w = x.shape[-2:]
         # Pad once, at full resolution, to the whole down-sampling grid: tiles cut on that
