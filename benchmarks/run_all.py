@@ -67,6 +67,8 @@ def saved_denoise_quality() -> tuple[dict, str | None]:
     if not DENOISE_QUALITY_JSON.exists():
         return {}, ("no saved run: python -m benchmarks.denoise_quality --json-out "
                     f"{DENOISE_QUALITY_JSON.relative_to(ROOT)}, or --with-denoise-quality")
+    if str(ROOT) not in sys.path:  # run as a script, the repository root is not on the path
+        sys.path.insert(0, str(ROOT))
     from benchmarks.denoise_quality import figures_from_saved
 
     saved = json.loads(DENOISE_QUALITY_JSON.read_text())
