@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from statistics import median
 
 import torch
 
@@ -129,10 +130,6 @@ def matmul_flops_per_s(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> f
     for _ in range(repeats):
         a @ b
     return 2 * n**3 * repeats / (time.perf_counter() - start)
-
-
-def median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
 
 
 def run(quick: bool = False) -> dict[str, Figure]:

@@ -145,7 +145,8 @@ def encode_images(
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
     keep: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    reconstruct: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Codes, reconstruction errors (and reconstructions) of integer images (N, C, S, S).
 
     Parameters
@@ -164,11 +165,14 @@ def encode_images(
         Raises :class:`ScanCancelled` when set.
     keep : bool
         Also return the reconstructions, (N, C, S, S) in the dtype of ``images``.
+    reconstruct : bool
+        False: codes only (no decoding; errors and reconstructions are None).
 
     Returns
     -------
     tuple
-        Codes (N, D) float32, per-image MSE (N,) float32, and the reconstructions or None.
+        Codes (N, D) float32, per-image MSE (N,) float32 or None, and the reconstructions
+        or None.
     """
     import torch
 
@@ -176,20 +180,22 @@ def encode_images(
 
     n = len(images)
     codes = np.empty((n, model.latent_dim), np.float32)
-    errors = np.empty(n, np.float32)
+    errors = np.empty(n, np.float32) if reconstruct else None
     dtype = np.asarray(images[:1]).dtype
-    kept = np.empty(np.shape(images), dtype) if keep else None
+    kept = np.empty(np.shape(images), dtype) if keep and reconstruct else None
     for start in range(0, n, batch_size):
         _check(stop)
         x = torch.from_numpy(np.asarray(images[start:start + batch_size], np.float32) / scale)
         z = inference.encode(model, x, batch_size)
-        out = inference.decode(model, z, batch_size)
         codes[start:start + len(x)] = z
-        target = x.permute(0, 2, 3, 1).numpy()
-        errors[start:start + len(x)] = np.square(out - target).reshape(len(x), -1).mean(axis=1)
-        if kept is not None:
-            kept[start:start + len(x)] = np.rint(np.clip(out, 0, 1) * scale).astype(
-                dtype).transpose(0, 3, 1, 2)
+        if errors is not None:
+            out = inference.decode(model, z, batch_size)
+            target = x.permute(0, 2, 3, 1).numpy()
+            errors[start:start + len(x)] = np.square(out - target).reshape(len(x),
+                                                                           -1).mean(axis=1)
+            if kept is not None:
+                kept[start:start + len(x)] = np.rint(np.clip(out, 0, 1) * scale).astype(
+                    dtype).transpose(0, 3, 1, 2)
         if progress is not None:
             progress(min(start + batch_size, n), n)
     return codes, errors, kept

@@ -36,9 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
-from aestudio.core.imagefolder import ScanCancelled
 from aestudio.core.latent import (
-    ENCODE_CHUNK,
     FolderCodes,
     LatentMap,
     build_map,
@@ -117,23 +115,6 @@ def model_from_snapshot(template: Any, state: dict[str, Any], device: Any = "cpu
     return to_channels_last(model.to(device)).eval()
 
 
-def encode_codes(model: Any, images: np.ndarray, scale: float,
-                 stop: threading.Event | None = None) -> np.ndarray:
-    """Codes (N, D) float32 of integer images (N, C, S, S): the codes
-    :func:`~aestudio.core.latent.encode_images` gives (same chunks), without decoding."""
-    import torch
-
-    from aestudio.core import inference
-
-    codes = np.empty((len(images), model.latent_dim), np.float32)
-    for start in range(0, len(images), ENCODE_CHUNK):
-        if stop is not None and stop.is_set():
-            raise ScanCancelled("stopped")
-        x = torch.from_numpy(np.asarray(images[start:start + ENCODE_CHUNK], np.float32) / scale)
-        codes[start:start + len(x)] = inference.encode(model, x, ENCODE_CHUNK)
-    return codes
-
-
 def encode_again(model: Any, base: FolderCodes, stop: threading.Event | None = None,
                  with_errors: bool = True) -> FolderCodes:
     """``base``'s images encoded by ``model``, as :func:`~aestudio.core.latent.encode_folder`
@@ -144,7 +125,8 @@ def encode_again(model: Any, base: FolderCodes, stop: threading.Event | None = N
         data.codes, data.errors, data.reconstructions = encode_images(
             model, base.images, base.scale, stop=stop, keep=base.reconstructions is not None)
     else:
-        data.codes = encode_codes(model, base.images, base.scale, stop)
+        data.codes, _, _ = encode_images(model, base.images, base.scale, stop=stop,
+                                         reconstruct=False)
     return data
 
 
