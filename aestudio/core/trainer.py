@@ -33,6 +33,7 @@ from aestudio.core.distributed import (
 from aestudio.core.modelfile import load_model_file, read_model_meta, save_model_file
 from aestudio.core.models import create_model, get_entry
 from aestudio.core.models.base import ImageModel
+from aestudio.core.neighbours import neighbour_graph, pair_positions
 from aestudio.core.precision import autocast, mixed_precision_dtype, to_channels_last
 from aestudio.core.tasks import Task, make_task
 from aestudio.core.training_data import SAMPLE_COUNT, TrainingData, load_training_data
@@ -175,6 +176,8 @@ class _Run:
         self.sample_index = torch.linspace(0, len(self.val_clean) - 1, count).round().long()
         self.last_checkpoint_step: int | None = self.step if resume else None
         self.val_loss: float | None = None
+        # Neighbour graph of the training images, for models with a neighbour-embedding term.
+        self.neighbours: torch.Tensor | None = None
 
     def _load_state(self) -> None:
         loaded = load_model_file(self.job.out, with_optimizer=True)
@@ -265,6 +268,8 @@ class _Run:
         # Ranks draw different noise and patches; one process keeps the plain seeds.
         rank_part = (self.dist.rank,) if self.dist.enabled else ()
         gen = _generator(cfg.seed, self.step, 17, *rank_part)
+        if self.neighbours is not None:
+            positions = pair_positions(positions[:(len(positions) + 1) // 2], self.neighbours, gen)
         clean = self.data.batch(positions, gen, augment=cfg.augment)
         noisy = self.task.inputs(clean, gen)
         clean = clean.to(self.device, non_blocking=True)
@@ -285,6 +290,16 @@ class _Run:
             sampler.set_epoch(epoch)
             return torch.tensor(list(sampler))
         return torch.randperm(n, generator=_generator(self.cfg.seed, epoch, 31))
+
+    def neighbour_graph(self) -> torch.Tensor:
+        """Each training image's nearest training images, as positions in the training set."""
+        n = self.data.n_train
+        if n < 2:
+            raise TrainingError("the neighbour term needs at least two training images")
+        self.emit(ev.Loading("neighbours", 0, n))
+        pixels = self.data.batch(torch.arange(n), _generator(0)).flatten(1)
+        return neighbour_graph(pixels, progress=lambda done: self.emit(
+            ev.Loading("neighbours", done, n)))
 
     def agree_to_end(self, loss: torch.Tensor, elapsed: float) -> str | None:
         """In a multi-process job all ranks must leave the loop at the same step."""
@@ -319,12 +334,15 @@ class _Run:
     def _loop(self) -> TrainResult:
         cfg, emit, main = self.cfg, self.emit, self.dist.is_main
         params = sum(p.numel() for p in self.model.parameters())
+        t0 = time.perf_counter()
+        if getattr(self.model, "neighbour_weight", 0.0) > 0:
+            # Counted in the run's time: it is part of what this training costs.
+            self.neighbours = self.neighbour_graph()
         open_ended = bool(self.budget_s) and cfg.epochs >= 10**5
         emit(ev.Started(self.job.model, describe_device(self.device), params, self.data.n_train,
                         self.data.n_val, self.spe, None if open_ended else self.total_steps,
                         self.step))
         self.loss_module.train()
-        t0 = time.perf_counter()
         paused_s = 0.0
         last_report = last_sample = last_ckpt = last_snapshot = t0
         # Weight copies for a live latent map: autoencoders only, and only when asked for.

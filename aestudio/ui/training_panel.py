@@ -987,7 +987,9 @@ class TrainingPanel(QWidget):
         elif isinstance(event, ev.Loading):
             self.progress_bar.setRange(0, max(1, event.total))
             self.progress_bar.setValue(event.done)
-            stage = "Reading image headers" if event.stage == "scanning" else "Decoding images"
+            stage = {"scanning": "Reading image headers",
+                     "neighbours": "Finding each image's neighbours"}.get(event.stage,
+                                                                          "Decoding images")
             _show_text(self.progress_text, f"{stage}: {event.done} of {event.total}")
         elif isinstance(event, ev.Snapshot):
             arch = self._architecture

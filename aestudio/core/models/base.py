@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aestudio.core.neighbours import neighbour_loss
+
 LOSSES = ("mse", "bce", "l1")
 
 
@@ -74,6 +76,11 @@ class Autoencoder(ImageModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    @property
+    def neighbour_weight(self) -> float:
+        """Weight of the neighbour-embedding term; above 0 the trainer feeds neighbour pairs."""
+        return float(getattr(self.config, "neighbours", 0.0))
+
     def training_loss(self, inputs, target, generator=None, mask=None):
         z = self.encode(inputs)
         recon = reconstruction_loss(self.decode_logits(z), target, self.config.loss, logits=True)
@@ -83,4 +90,9 @@ class Autoencoder(ImageModel):
             l1 = z.abs().mean()
             parts["sparsity"] = l1.detach()
             loss = loss + self.config.sparsity * l1
+        if self.neighbour_weight > 0 and self.training:
+            # The trainer lays training batches out as anchors then their neighbours.
+            embedding = neighbour_loss(z)
+            parts["neighbours"] = embedding.detach()
+            loss = loss + self.neighbour_weight * embedding
         return loss, parts

@@ -29,12 +29,17 @@ class ConvAEConfig:
     loss: str = option("bce", "Reconstruction loss.", choices=LOSSES)
     sparsity: float = option(0.0, "Weight of an L1 penalty on the code (sparse autoencoder).",
                              minimum=0.0, maximum=10.0)
+    neighbours: float = option(
+        0.0, "Weight of a neighbour-embedding term (parametric UMAP): images that look alike "
+        "get nearby codes, so the map separates them; about 2 suits a 2-number code.",
+        minimum=0.0, maximum=10.0)
 
     def __post_init__(self) -> None:
         check_choice("loss", self.loss, LOSSES)
         check_range("latent_dim", self.latent_dim, 1, 4096)
         check_range("depth", self.depth, 1, 8)
         check_range("sparsity", self.sparsity, 0.0)
+        check_range("neighbours", self.neighbours, 0.0)
         if self.image_size < 2**self.depth:
             raise ValueError(f"image_size {self.image_size} is too small for depth {self.depth}")
 
