@@ -41,21 +41,13 @@ def mean_psnr(output: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(-10 * np.log10(np.maximum(mse, 1e-12))))
 
 
-def pca_fit(pixels: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and top-k principal directions of (N, P) pixels, by the P x P covariance."""
-    mean = pixels.mean(axis=0)
-    centred = pixels - mean
-    cov = centred.T.astype(np.float64) @ centred.astype(np.float64) / len(pixels)
-    _, vecs = np.linalg.eigh(cov)
-    return mean, vecs[:, ::-1][:, :k].T.astype(np.float32)
-
-
 def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
     """The figures for one model file and its training folder."""
     import torch
 
     from aestudio.core.imagefolder import decode_folder, scan_folder
     from aestudio.core.latent import build_map, encode_images, knn_label_accuracy
+    from aestudio.core.latent_layouts import fit_pca
     from aestudio.core.modelfile import load_model_file
     from aestudio.core.training_data import split_indices
 
@@ -84,7 +76,8 @@ def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
     model_psnr = mean_psnr(recon, held_out)
     # PCA-2 of the pixels, fitted on the training images.
     train_pixels = images[train_index].reshape(len(train_index), -1).astype(np.float32) / scale
-    mean, comps = pca_fit(train_pixels)
+    pca = fit_pca(train_pixels, 2)
+    mean, comps = pca.mean.astype(np.float32), pca.components.astype(np.float32)
     flat = held_out.reshape(len(held_out), -1)
     projected = (flat - mean) @ comps.T
     pca_recon = np.clip(mean + projected @ comps, 0, 1)

@@ -1,6 +1,7 @@
 """2-D layouts of latent codes and a nearest-point index for them.
 
-- :func:`fit_pca`: principal components by numpy SVD, with an exact inverse in their span.
+- :func:`fit_pca`: principal components (covariance eigenvectors, or the SVD for wide
+  data), with an exact inverse in their span.
 - :func:`embed_nonlinear`: t-SNE (scikit-learn) or UMAP (umap-learn), both optional; they
   are looked up at run time by :func:`nonlinear_status`.
 - :class:`PointIndex`: k-nearest-neighbour queries on 2-D points through a uniform grid,
@@ -72,7 +73,7 @@ class PCAFit:
 
 
 def fit_pca(codes: np.ndarray, n_components: int | None = None) -> PCAFit:
-    """Principal components of ``codes`` by singular value decomposition.
+    """Principal components of ``codes`` (rows are samples).
 
     Parameters
     ----------
@@ -90,11 +91,18 @@ def fit_pca(codes: np.ndarray, n_components: int | None = None) -> PCAFit:
     if x.ndim != 2 or len(x) == 0:
         raise ValueError(f"codes must be a non-empty (N, D) array, got shape {x.shape}")
     mean = x.mean(axis=0)
-    _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+    centred = x - mean
+    if len(x) > x.shape[1]:
+        # Many more rows than columns (60,000 images of 784 pixels): the D x D covariance's
+        # eigenvectors are the same axes, an order of magnitude sooner than the SVD.
+        eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
+        variance, vt = np.clip(eigenvalues[::-1], 0, None), vectors[:, ::-1].T
+    else:
+        _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        variance = s**2
     # A deterministic sign: the largest loading of each component is positive.
     signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
     vt = vt * np.where(signs == 0, 1.0, signs)[:, None]
-    variance = s**2
     total = variance.sum()
     explained = variance / total if total > 0 else np.zeros_like(variance)
     k = len(vt) if n_components is None else max(1, min(n_components, len(vt)))

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
+
+from aestudio.core.latent_layouts import fit_pca
 
 # UMAP's curve for min_dist 0.1, spread 1 (umap-learn's find_ab_params).
 CURVE_A = 1.577
@@ -23,21 +26,10 @@ PCA_DIMS = 50
 CHUNK = 1024
 
 
-def pca_project(pixels: torch.Tensor, dims: int = PCA_DIMS) -> torch.Tensor:
-    """Rows of ``pixels`` (N, P) centred and projected on their top ``dims`` principal
-    directions (by the P x P covariance; exact, and quick for image-sized P)."""
-    centred = pixels - pixels.mean(dim=0)
-    if centred.shape[1] <= dims:
-        return centred
-    cov = centred.T.double() @ centred.double()
-    _, vecs = torch.linalg.eigh(cov)
-    return centred @ vecs[:, -dims:].to(centred.dtype)
-
-
 def neighbour_graph(pixels: torch.Tensor, k: int = 15,
                     progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """Indices (N, k) of each row's k nearest other rows, by Euclidean distance in the
-    top principal components of ``pixels`` (N, P) float.
+    top principal components of ``pixels`` (N, P) float (at most ``PCA_DIMS``).
 
     Computed exactly in blocks of rows: 60,000 images take a few seconds on a laptop CPU.
     ``progress`` gets the number of rows done after each block.
@@ -46,7 +38,9 @@ def neighbour_graph(pixels: torch.Tensor, k: int = 15,
     if n < 2:
         raise ValueError("a neighbour graph needs at least two images")
     k = min(k, n - 1)
-    points = pca_project(pixels.float())
+    x = pixels.float().numpy()
+    pca = fit_pca(x, PCA_DIMS)
+    points = torch.from_numpy(((x - pca.mean) @ pca.components.T).astype(np.float32))
     sq = points.square().sum(dim=1)[None, :]
     columns = points.T.contiguous()
     out = torch.empty((n, k), dtype=torch.int64)

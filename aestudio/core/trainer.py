@@ -335,7 +335,7 @@ class _Run:
         cfg, emit, main = self.cfg, self.emit, self.dist.is_main
         params = sum(p.numel() for p in self.model.parameters())
         t0 = time.perf_counter()
-        if getattr(self.model, "neighbour_weight", 0.0) > 0:
+        if self.model.neighbour_weight > 0:
             # Counted in the run's time: it is part of what this training costs.
             self.neighbours = self.neighbour_graph()
         open_ended = bool(self.budget_s) and cfg.epochs >= 10**5

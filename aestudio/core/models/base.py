@@ -49,6 +49,11 @@ class ImageModel(nn.Module):
     def latent_dim(self) -> int | None:
         return getattr(self.config, "latent_dim", None)
 
+    @property
+    def neighbour_weight(self) -> float:
+        """Weight of the neighbour-embedding term; above 0 the trainer feeds neighbour pairs."""
+        return float(getattr(self.config, "neighbours", 0.0))
+
     def training_loss(
         self, inputs: torch.Tensor, target: torch.Tensor, generator: torch.Generator | None = None,
         mask: torch.Tensor | None = None,
@@ -75,11 +80,6 @@ class Autoencoder(ImageModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
-
-    @property
-    def neighbour_weight(self) -> float:
-        """Weight of the neighbour-embedding term; above 0 the trainer feeds neighbour pairs."""
-        return float(getattr(self.config, "neighbours", 0.0))
 
     def training_loss(self, inputs, target, generator=None, mask=None):
         z = self.encode(inputs)
