@@ -1,7 +1,7 @@
 """Denoising a 24-megapixel photo on the CPU: time, memory, and non-local means.
 
 - ``denoise_24mp_seconds``: one 6000 x 4000 RGB PNG through
-  :func:`aestudio.core.denoise_files.denoise_file` (the path ``aestudio denoise`` takes: read,
+  :func:`aestudio.core.denoise.batch.denoise_file` (the path ``aestudio denoise`` takes: read,
   tiled inference, blend, write with metadata) with a freshly built default ``denoiser``
   (its weights do not change the speed), in a fresh process.
 - ``denoise_24mp_peak_extra_mb``: that process's peak resident memory during the call (the
@@ -94,8 +94,8 @@ def make_model() -> Path:
         return path
     import torch
 
-    from aestudio.core.modelfile import save_model_file
     from aestudio.core.models import create_model
+    from aestudio.core.models.modelfile import save_model_file
 
     torch.manual_seed(0)
     return save_model_file(path, create_model("denoiser", channels=3))
@@ -125,8 +125,8 @@ def _reset_peak() -> bool:
 
 def child_app(model: str, source: str, target: str) -> dict:
     """In a fresh process: load the model, denoise one file; time and memory."""
-    from aestudio.core.denoise_files import denoise_file
-    from aestudio.core.modelfile import load_model_file
+    from aestudio.core.denoise.batch import denoise_file
+    from aestudio.core.models.modelfile import load_model_file
 
     loaded = load_model_file(model, device="cpu")
     reset = _reset_peak()

@@ -30,14 +30,14 @@ def pil_loop(folder: Path) -> np.ndarray:
 
 def app_load(folder: Path, cache_dir: Path):
     from aestudio.core.config import DataConfig
-    from aestudio.core.training_data import load_training_data
+    from aestudio.core.data.training_data import load_training_data
 
     return load_training_data(DataConfig(folder=str(folder), size=28), patches=False,
                               cache_dir=cache_dir)
 
 
 def run(quick: bool = False) -> dict[str, Figure]:
-    import aestudio.core.training_data  # noqa: F401  (import torch before timing)
+    import aestudio.core.data.training_data  # noqa: F401  (import torch before timing)
 
     count = 1_000 if quick else 10_000
     folder = mnist_folder(count)

@@ -68,7 +68,7 @@ def bare_loop(data, steps: int, *, fast: bool) -> float:
     formats the app's trainer picks on this machine (channels-last weights, mixed precision
     where native): the ceiling for the app's own overhead.
     """
-    from aestudio.core.precision import autocast, to_channels_last
+    from aestudio.core.runtime.precision import autocast, to_channels_last
 
     x_all = data.to_float(data.images[torch.as_tensor(data.train_index)])
     model = make_model()
@@ -93,7 +93,7 @@ def app_trainer(data, steps: int) -> float:
     """The app's trainer on the decoded cache, timed from its first to its last step."""
     from aestudio.core import events as ev
     from aestudio.core.config import TrainConfig
-    from aestudio.core.trainer import TrainingJob, fit
+    from aestudio.core.training.trainer import TrainingJob, fit
 
     spe = data.steps_per_epoch(BATCH)
     epochs = max(1, -(-steps // spe))
@@ -134,8 +134,8 @@ def matmul_flops_per_s(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> f
 
 def run(quick: bool = False) -> dict[str, Figure]:
     from aestudio.core.config import DataConfig
-    from aestudio.core.precision import mixed_precision_dtype
-    from aestudio.core.training_data import load_training_data
+    from aestudio.core.data.training_data import load_training_data
+    from aestudio.core.runtime.precision import mixed_precision_dtype
 
     count = 2_000 if quick else 10_000
     steps = 8 if quick else 180

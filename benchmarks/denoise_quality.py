@@ -106,8 +106,8 @@ def crop_folder(source: Path, names: list[str] | None, limit: int | None, crop: 
     """``source`` as is, or a folder of its first ``limit`` images (centre-cropped)."""
     if limit is None and crop is None and names is None:
         return source
-    from aestudio.core.imagefolder import scan_folder
-    from aestudio.core.imageio import read_image, write_image
+    from aestudio.core.data.imagefolder import scan_folder
+    from aestudio.core.io.imageio import read_image, write_image
 
     target.mkdir(parents=True, exist_ok=True)
     records = [r for r in scan_folder(source).images if names is None or r.path.name in names]
@@ -123,9 +123,9 @@ def crop_folder(source: Path, names: list[str] | None, limit: int | None, crop: 
 
 def noisy_set(folder: Path, noise: str, seed: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Clean and noisy (C, H, W) float images, the noise drawn exactly as
-    :func:`aestudio.core.evaluate.evaluate_folder` draws it (checked against its report)."""
-    from aestudio.core.imagefolder import decode_folder, scan_folder
-    from aestudio.core.noise import parse_noise
+    :func:`aestudio.core.evaluation.evaluate.evaluate_folder` draws it (checked against its report)."""
+    from aestudio.core.data.imagefolder import decode_folder, scan_folder
+    from aestudio.core.data.noise import parse_noise
 
     decoded = decode_folder(scan_folder(folder), size=None, channels=None)
     model = parse_noise(noise)
@@ -141,7 +141,7 @@ def noisy_set(folder: Path, noise: str, seed: int) -> tuple[list[torch.Tensor], 
 def self_supervised_data(noisy: list[torch.Tensor], patch: int):
     """Training data holding the noisy images themselves, unclipped (stored as 16-bit steps
     in int32, so values below 0 and above 1 survive)."""
-    from aestudio.core.training_data import TrainingData, split_indices
+    from aestudio.core.data.training_data import TrainingData, split_indices
 
     images = [torch.round(x * 65535).to(torch.int32) for x in noisy]
     train_index, val_index = split_indices(len(images), 0.0, SEED)
@@ -185,7 +185,7 @@ def train(name: str, folder: Path, options: dict, noise: str, minutes: float, ou
           data=None, channels: int = 0) -> dict[str, Any]:
     """Train with the app's trainer for a time budget; returns what the run did."""
     from aestudio.core.config import DataConfig, TrainConfig
-    from aestudio.core.trainer import TrainingJob, fit
+    from aestudio.core.training.trainer import TrainingJob, fit
 
     flags = {**TRAIN_FLAGS, **(flags or {})}
     job = TrainingJob(
@@ -209,10 +209,10 @@ def score(section: str, model_path: Path, folder: Path, test_name: str, sigma: i
           baseline: str | None, train_info: dict, published: dict[str, float]) -> Row:
     """The model's PSNR/SSIM from ``evaluate_folder``, plus per-image timings of the model
     and of the baseline on the same noisy images."""
-    from aestudio.core.evaluate import evaluate_folder, quantize
-    from aestudio.core.inference import denoise_tensor
-    from aestudio.core.metrics import psnr
-    from aestudio.core.modelfile import load_model_file
+    from aestudio.core.denoise.apply import denoise_tensor
+    from aestudio.core.evaluation.evaluate import evaluate_folder, quantize
+    from aestudio.core.evaluation.metrics import psnr
+    from aestudio.core.models.modelfile import load_model_file
 
     noise = f"gaussian:{sigma}"
     loaded = load_model_file(model_path)
@@ -251,8 +251,8 @@ def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
-from aestudio.core.denoise_files import denoise_file
-from aestudio.core.modelfile import load_model_file
+from aestudio.core.denoise.batch import denoise_file
+from aestudio.core.models.modelfile import load_model_file
 loaded = load_model_file(sys.argv[1])
 source, target = Path(sys.argv[2]), Path(sys.argv[3])
 before = hwm()
@@ -264,7 +264,7 @@ print(json.dumps({"before": before, "peak": hwm(), "seconds": time.perf_counter(
 
 def measure_memory(model_path: Path, width: int, height: int, work: Path) -> dict[str, Any]:
     """Peak memory added by denoising one RGB photo, in a fresh process (VmHWM)."""
-    from aestudio.core.imageio import write_image
+    from aestudio.core.io.imageio import write_image
 
     source = work / f"photo_{width}x{height}.tif"
     if not source.exists():

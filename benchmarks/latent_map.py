@@ -47,11 +47,11 @@ def main() -> int:
     import torch
     from PySide6.QtWidgets import QApplication
 
-    from aestudio.core.latent import FolderCodes, encode_images
-    from aestudio.core.modelfile import load_model_file
+    from aestudio.core.latent.explore import FolderCodes, encode_images
     from aestudio.core.models import create_model
-    from aestudio.ui.latent_explorer import LatentExplorer, measure_decode_ms
-    from aestudio.ui.workers import WorkerPool
+    from aestudio.core.models.modelfile import load_model_file
+    from aestudio.ui.common.workers import WorkerPool
+    from aestudio.ui.latent.explorer import LatentExplorer, measure_decode_ms
 
     app = QApplication.instance() or QApplication([])
     torch.manual_seed(0)

@@ -45,11 +45,11 @@ def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
     """The figures for one model file and its training folder."""
     import torch
 
-    from aestudio.core.imagefolder import decode_folder, scan_folder
-    from aestudio.core.latent import build_map, encode_images, knn_label_accuracy
-    from aestudio.core.latent_layouts import fit_pca
-    from aestudio.core.modelfile import load_model_file
-    from aestudio.core.training_data import split_indices
+    from aestudio.core.data.imagefolder import decode_folder, scan_folder
+    from aestudio.core.data.pca import fit_pca
+    from aestudio.core.data.training_data import split_indices
+    from aestudio.core.latent.explore import build_map, encode_images, knn_label_accuracy
+    from aestudio.core.models.modelfile import load_model_file
 
     loaded = load_model_file(model_path)
     model, meta = loaded.model, loaded.meta
@@ -70,7 +70,7 @@ def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
     latent_map = build_map(codes)
     accuracy = knn_label_accuracy(latent_map.positions, labels, k)
     held_out = images[val_index].astype(np.float32) / scale
-    from aestudio.core.inference import decode
+    from aestudio.core.models.inference import decode
 
     recon = decode(model, codes).transpose(0, 3, 1, 2)
     model_psnr = mean_psnr(recon, held_out)
@@ -110,7 +110,7 @@ def train(folder: Path, out: Path, minutes: float, options: dict | None = None,
     """A conv-ae with a 2-number code, trained for ``minutes`` with the recommended options
     (``options`` and ``flags`` override model options and training settings)."""
     from aestudio.core.config import DataConfig, TrainConfig
-    from aestudio.core.trainer import TrainingJob, fit
+    from aestudio.core.training.trainer import TrainingJob, fit
 
     model_options = {"latent_dim": 2, **TRAIN_OPTIONS, **(options or {})}
     job = TrainingJob(model="conv-ae", model_options=model_options,

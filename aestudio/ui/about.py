@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from aestudio import __version__
-from aestudio.ui.icons import app_icon
+from aestudio.ui.common.icons import app_icon
 
 TAGLINE = "A desktop studio for autoencoders: train, denoise and explore latent spaces."
 

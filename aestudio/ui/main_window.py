@@ -38,18 +38,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aestudio.ui import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.about import AboutDialog
-from aestudio.ui.batch_denoise import BatchDenoisePanel
-from aestudio.ui.compare_view import CompareView
-from aestudio.ui.dataset_panel import DatasetPanel, people_message
-from aestudio.ui.errors import first_line, show_error
-from aestudio.ui.icons import app_icon, standard_icon
-from aestudio.ui.jobs import JobRelay, start_job
-from aestudio.ui.latent_explorer import LatentExplorer
-from aestudio.ui.settings import app_settings, forget_folders, recent_folders, remember_folder
-from aestudio.ui.training_panel import TrainingPanel
-from aestudio.ui.workers import Worker, WorkerPool
+from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
+from aestudio.ui.common.errors import first_line, show_error
+from aestudio.ui.common.icons import app_icon, standard_icon
+from aestudio.ui.common.jobs import JobRelay, start_job
+from aestudio.ui.common.settings import (
+    app_settings,
+    forget_folders,
+    recent_folders,
+    remember_folder,
+)
+from aestudio.ui.common.workers import Worker, WorkerPool
+from aestudio.ui.dataset.panel import DatasetPanel, people_message
+from aestudio.ui.denoise.batch_panel import BatchDenoisePanel
+from aestudio.ui.denoise.compare_view import CompareView
+from aestudio.ui.latent.explorer import LatentExplorer
+from aestudio.ui.training.panel import TrainingPanel
 
 MODEL_FILTER = "aestudio models (*.aemodel);;All files (*)"
 MODEL_SUFFIX = ".aemodel"
@@ -73,7 +78,7 @@ JOB_NAMES: dict[str, str | None] = {
 
 def warm_up(_worker: Worker | None = None) -> str:
     """Import torch and the device helpers; return the compute device in words."""
-    from aestudio.core.device import describe_device, resolve_device
+    from aestudio.core.runtime.device import describe_device, resolve_device
 
     return describe_device(resolve_device("auto"))
 
@@ -348,7 +353,7 @@ class MainWindow(QMainWindow):
         path = str(Path(path).expanduser())
 
         def job(_worker: Worker) -> dict[str, Any]:
-            from aestudio.core.modelfile import read_model_meta
+            from aestudio.core.models.modelfile import read_model_meta
 
             return read_model_meta(path)
 

@@ -13,9 +13,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
 
-from aestudio.core.imageio import write_image
+from aestudio.core.io.imageio import write_image
+from aestudio.ui.common.settings import app_settings
 from aestudio.ui.main_window import MainWindow
-from aestudio.ui.settings import app_settings
 
 
 def make_folder(root: Path, n: int = 6, size: int = 8) -> Path:
@@ -188,8 +188,8 @@ def test_bad_model_file_gives_one_line_error_and_app_keeps_running(
 
 
 def tiny_model_file(path: Path) -> Path:
-    from aestudio.core.modelfile import save_model_file
     from aestudio.core.models import create_model
+    from aestudio.core.models.modelfile import save_model_file
 
     model = create_model("mlp-ae", image_size=8, latent_dim=2, hidden=(8,))
     return save_model_file(path, model, data={"size": 8, "channels": 1})

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aestudio.core.neighbours import neighbour_loss
+from aestudio.core.models.neighbours import neighbour_loss
 
 LOSSES = ("mse", "bce", "l1")
 

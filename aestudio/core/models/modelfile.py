@@ -1,0 +1,232 @@
+"""The ``.aemodel`` file: safetensors weights plus a JSON description in its metadata.
+
+Nothing is ever unpickled: safetensors holds plain tensors, and everything else
+(architecture, configs, normalisation, training state) is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save as safetensors_bytes
+
+from aestudio import __version__
+from aestudio.core.config import SCHEMA_VERSION, ConfigError, json_ready, to_dict
+from aestudio.core.models import get_entry, make_config
+from aestudio.core.models.base import ImageModel
+from aestudio.core.runtime.precision import to_channels_last
+
+MODEL_SUFFIX = ".aemodel"
+FORMAT_NAME = "aestudio-model"
+_META_KEY = "aestudio"
+_MODEL_PREFIX = "model."
+_OPTIM_PREFIX = "optim."
+
+
+class ModelFileError(ValueError):
+    """The file is not a usable aestudio model; the message is one line for people."""
+
+
+@dataclass
+class LoadedModel:
+    """A model read from a file, in eval mode, with its description."""
+
+    model: ImageModel
+    meta: dict[str, Any]
+    optimizer_state: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.meta["architecture"]
+
+    @property
+    def training_state(self) -> dict[str, Any]:
+        return self.meta.get("training_state", {})
+
+
+def optimizer_to_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer ``state_dict`` into named tensors and JSON-able settings."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, entry in state["state"].items():
+        for key, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{_OPTIM_PREFIX}{index}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": json_ready(state["param_groups"]), "scalars": scalars}
+
+
+def optimizer_from_tensors(tensors: dict[str, torch.Tensor], settings: dict[str, Any]) -> dict:
+    """Rebuild an optimizer ``state_dict`` from :func:`optimizer_to_tensors` output."""
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        index, key = name[len(_OPTIM_PREFIX):].split(".", 1)
+        state.setdefault(int(index), {})[key] = value
+    for index, entry in settings.get("scalars", {}).items():
+        state.setdefault(int(index), {}).update(entry)
+    return {"state": state, "param_groups": settings["param_groups"]}
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model_file(
+    path: str | os.PathLike,
+    model: ImageModel,
+    *,
+    data: dict[str, Any] | None = None,
+    train: Any = None,
+    training_state: dict[str, Any] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> Path:
+    """Write ``model`` and its description atomically as one ``.aemodel`` file.
+
+    Parameters
+    ----------
+    path
+        Destination; the parent folder is created.
+    model
+        A registered model.
+    data
+        Facts about the training data: folder, size, channels, bit depth, labels.
+    train
+        The :class:`~aestudio.core.config.TrainConfig` (or a dict).
+    training_state
+        Step, epoch, elapsed time and loss history, for resuming and for curves.
+    optimizer
+        Saved too when given, so that training resumes exactly.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    path = Path(path)
+    tensors = {
+        _MODEL_PREFIX + k: v.detach().cpu().contiguous().clone()
+        for k, v in model.state_dict().items()
+    }
+    optim_settings = None
+    if optimizer is not None:
+        optim_tensors, optim_settings = optimizer_to_tensors(optimizer.state_dict())
+        tensors.update(optim_tensors)
+    meta = {
+        "format": FORMAT_NAME,
+        "schema_version": SCHEMA_VERSION,
+        "app_version": __version__,
+        "architecture": model.registry_name,
+        "kind": model.kind,
+        "model_config": to_dict(model.config),
+        "normalisation": {"range": [0.0, 1.0], "channels": model.channels,
+                          "image_size": model.image_size},
+        "data": json_ready(data or {}),
+        "train": train if isinstance(train, dict) or train is None else to_dict(train),
+        "training_state": json_ready(training_state or {}),
+        "optimizer": optim_settings,
+    }
+    payload = safetensors_bytes(tensors, metadata={"format": "pt", _META_KEY: json.dumps(meta)})
+    _atomic_write(path, payload)
+    return path
+
+
+def _open_failure(path: Path, reason: str) -> ModelFileError:
+    return ModelFileError(f"{path.name} is not an aestudio model file ({reason})")
+
+
+def read_model_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON description of a model file, without loading weights.
+
+    Raises
+    ------
+    ModelFileError
+        One line saying why the file cannot be used.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"no such model file: {path}")
+    if path.stat().st_size == 0:
+        raise _open_failure(path, "empty file")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except Exception as exc:  # safetensors raises several types for garbage
+        raise _open_failure(path, f"not a safetensors file: {str(exc).splitlines()[0][:80]}") from None
+    try:
+        meta = json.loads(metadata[_META_KEY])
+    except (KeyError, ValueError):
+        raise _open_failure(path, "no aestudio description in its metadata") from None
+    if meta.get("format") != FORMAT_NAME:
+        raise _open_failure(path, "unknown format")
+    if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
+        raise ModelFileError(
+            f"{path.name} was written by a newer aestudio (schema {meta['schema_version']}); "
+            "update aestudio to open it"
+        )
+    return meta
+
+
+def load_model_file(
+    path: str | os.PathLike, *, device: torch.device | str = "cpu", with_optimizer: bool = False
+) -> LoadedModel:
+    """Load a model file into a model in eval mode.
+
+    Parameters
+    ----------
+    path
+        An ``.aemodel`` file.
+    device
+        Where the model's weights go.
+    with_optimizer
+        Also return the optimizer state saved in the file, for resuming.
+
+    Raises
+    ------
+    ModelFileError
+        One line saying why the file cannot be used (garbage, unknown architecture,
+        weights that do not fit the architecture).
+    """
+    path = Path(path)
+    meta = read_model_meta(path)
+    try:
+        config = make_config(meta["architecture"], meta["model_config"])
+        model = get_entry(meta["architecture"]).cls(config)
+    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path.name}: cannot rebuild the model ({exc})") from None
+    weights: dict[str, torch.Tensor] = {}
+    optim: dict[str, torch.Tensor] = {}
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118  (safe_open is not a mapping)
+                if key.startswith(_MODEL_PREFIX):
+                    weights[key[len(_MODEL_PREFIX):]] = handle.get_tensor(key)
+                elif key.startswith(_OPTIM_PREFIX) and with_optimizer:
+                    optim[key] = handle.get_tensor(key)
+        model.load_state_dict(weights, strict=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:120]
+        raise ModelFileError(f"{path.name}: weights do not fit the model ({first})") from None
+    to_channels_last(model.to(device)).eval()
+    optimizer_state = None
+    if with_optimizer and meta.get("optimizer"):
+        optimizer_state = optimizer_from_tensors(optim, meta["optimizer"])
+    return LoadedModel(model=model, meta=meta, optimizer_state=optimizer_state)

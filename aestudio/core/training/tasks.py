@@ -1,0 +1,42 @@
+"""What a training step asks of the model, by task: the inputs, the target and the loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from aestudio.core.data.noise import NoiseModel, parse_noise
+from aestudio.core.models.base import ImageModel
+
+
+@dataclass(frozen=True)
+class Task:
+    """A training task: ``reconstruct`` or ``denoise`` (synthetic noise, clean target)."""
+
+    name: str
+    noise: NoiseModel
+
+    def inputs(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The model's input for a clean batch (noisy for denoising)."""
+        if self.name == "denoise":
+            return self.noise.apply(clean, generator)
+        return clean
+
+    def loss(self, model: ImageModel, batch: torch.Tensor, noisy: torch.Tensor,
+             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss of one step; ``noisy`` is :meth:`inputs` of ``batch``."""
+        return model.training_loss(noisy, batch, generator)
+
+    def predict(self, model: ImageModel, noisy: torch.Tensor) -> torch.Tensor:
+        """The output people look at for an input batch."""
+        return model(noisy)
+
+
+def make_task(name: str, noise: str) -> Task:
+    """The task object for a :class:`~aestudio.core.config.TrainConfig` task name."""
+    if name == "self-supervised":
+        from aestudio.core.training.selfsupervised import SelfSupervisedTask
+
+        return SelfSupervisedTask(name, parse_noise(noise))
+    return Task(name, parse_noise(noise if name == "denoise" else "none"))

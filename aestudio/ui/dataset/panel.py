@@ -1,0 +1,550 @@
+"""The dataset panel: what is in the open folder, and what had to be left out.
+
+Scanning reads image headers only (:func:`aestudio.core.data.imagefolder.scan_folder`) in a
+background job with a progress bar and Cancel. The panel then shows a virtualised grid of
+thumbnails (see :mod:`aestudio.ui.dataset.thumbnails`), the number of images per label (click one
+to show only its images), the size, mode and bit depth of the selected image, and the
+skipped files with their reasons in a collapsible section.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
+from aestudio.ui.common.errors import show_error
+from aestudio.ui.common.jobs import JobRelay, start_job
+from aestudio.ui.common.workers import Worker, WorkerPool
+from aestudio.ui.dataset.thumbnails import (
+    RecordRole,
+    ThumbnailGrid,
+    ThumbnailLoader,
+    ThumbnailModel,
+)
+
+if TYPE_CHECKING:
+    from aestudio.core.data.imagefolder import ImageRecord, ScanResult, Skipped
+
+NO_LABEL = "(no label)"
+DEFAULT_ICON = 56
+# Error types whose message is already meant for people: no "TypeName:" prefix needed.
+_USER_ERRORS = ("DatasetError", "ImageReadError", "FileNotFoundError", "NotADirectoryError",
+                "PermissionError")
+
+
+def people_message(message: str) -> str:
+    """A worker's ``"TypeName: text"`` without the type when the text speaks for itself."""
+    name, sep, text = message.partition(": ")
+    return text if sep and name in _USER_ERRORS else message
+
+
+def describe_record(record: ImageRecord) -> str:
+    """One line about an image: size, channels and mode, bit depth and format."""
+    info = record.info
+    channels = "gray" if info.channels == 1 else "colour"
+    return (f"{info.width} × {info.height} px  ·  {channels} ({info.mode})  ·  "
+            f"{info.bit_depth}-bit  ·  {info.format}")
+
+
+def scan_job(folder: str):
+    """The background job that scans ``folder`` (progress as ``("progress", done, total)``)."""
+
+    def job(worker: Worker) -> ScanResult:
+        from aestudio.core.data.imagefolder import scan_folder
+
+        return scan_folder(
+            folder, stop=worker.stop_event,
+            progress=lambda done, total: worker.emit_event(("progress", done, total)),
+        )
+
+    return job
+
+
+class SkippedModel(QAbstractTableModel):
+    """Skipped files as a two-column table: the file (relative to the folder) and why."""
+
+    HEADERS = ("File", "Reason")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._root: Path | None = None
+        self._items: tuple[Skipped, ...] = ()
+
+    def set_items(self, root: Path, items: tuple[Skipped, ...]) -> None:
+        self.beginResetModel()
+        self._root = root
+        self._items = tuple(items)
+        self.endResetModel()
+
+    def items(self) -> tuple[Skipped, ...]:
+        return self._items
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else 2
+
+    def _name(self, path: Path) -> str:
+        if self._root is not None:
+            try:
+                return path.relative_to(self._root).as_posix()
+            except ValueError:
+                pass
+        return str(path)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._name(item.path) if index.column() == 0 else item.reason
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.path}\n{item.reason}"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+
+class CountBadge(QLabel):
+    """A small rounded count, quiet at zero and warm otherwise."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("0", parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumWidth(24)
+        self.set_count(0)
+
+    def set_count(self, count: int) -> None:
+        self.setText(f"{count:,}")
+        colours = ("palette(button)", "palette(button-text)") if count == 0 \
+            else ("#ffe8a3", "#6b4700")
+        self.setStyleSheet(f"QLabel {{ background: {colours[0]}; color: {colours[1]}; "
+                           "border-radius: 8px; padding: 1px 7px; font-weight: 600; }")
+
+
+def _section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setWeight(QFont.Weight.DemiBold)
+    label.setFont(font)
+    return label
+
+
+class DatasetPanel(QWidget):
+    """Browse the images of a folder before training on it.
+
+    Parameters
+    ----------
+    pool : WorkerPool
+        Runs the scan and the thumbnail decoding.
+
+    Signals
+    -------
+    folder_loaded(str)
+        A folder was scanned and is shown; the path of its root.
+    scan_started(str)
+        A scan of this folder began.
+    status_message(str)
+        A short sentence for the status bar.
+    open_requested()
+        The person asked to choose a folder (the empty page's button).
+    """
+
+    folder_loaded = Signal(str)
+    scan_started = Signal(str)
+    status_message = Signal(str)
+    open_requested = Signal()
+
+    def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DatasetPanel")
+        self.pool = pool
+        self._scan: ScanResult | None = None
+        self._scan_relay: JobRelay | None = None
+        self._scanning_folder: str | None = None
+        self.loader = ThumbnailLoader(pool, parent=self)
+        self.model = ThumbnailModel(self.loader, parent=self)
+        self.skipped_model = SkippedModel(self)
+        self._build()
+
+    # -- construction ------------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+
+        self.title = QLabel("No folder open")
+        title_font = self.title.font()
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        self.title.setFont(title_font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary = QLabel("")
+        self.summary.setObjectName("summary")
+        self.summary.setEnabled(False)  # the disabled colour reads as secondary text
+        layout.addWidget(self.title)
+        layout.addWidget(self.summary)
+
+        # Progress of a scan, hidden otherwise.
+        self.progress_row = QWidget()
+        row = QHBoxLayout(self.progress_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Scanning… %v / %m")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop scanning; the folder shown before stays open")
+        self.cancel_button.clicked.connect(self.cancel_scan)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        self.progress_row.hide()
+        layout.addWidget(self.progress_row)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_empty_page())
+        self.pages.addWidget(self._build_content_page())
+        layout.addWidget(self.pages, 1)
+
+    def _build_empty_page(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.addStretch(1)
+        hint = QLabel("Open a folder of images to train on.\n"
+                      "Subfolder names become labels.\nYou can also drop a folder here.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setEnabled(False)
+        button = QPushButton("Open folder…")
+        button.clicked.connect(self.open_requested)
+        box.addWidget(hint)
+        box.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        box.addStretch(2)
+        return page
+
+    def _build_content_page(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(6)
+
+        box.addWidget(_section_title("Labels"))
+        self.labels = QTableWidget(0, 2)
+        self.labels.setObjectName("labelCounts")
+        self.labels.setHorizontalHeaderLabels(["Label", "Images"])
+        self.labels.verticalHeader().hide()
+        self.labels.verticalHeader().setDefaultSectionSize(22)
+        header = self.labels.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setHighlightSections(False)
+        self.labels.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.labels.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.labels.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.labels.setAlternatingRowColors(True)
+        self.labels.setToolTip("Click a label to show only its images")
+        self.labels.itemSelectionChanged.connect(self._on_label_selected)
+        self.labels.setMaximumHeight(170)
+        self.labels.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        box.addWidget(self.labels)
+
+        grid_header = QHBoxLayout()
+        self.grid_title = _section_title("Images")
+        grid_header.addWidget(self.grid_title)
+        grid_header.addStretch(1)
+        zoom_icon = QLabel("Size")
+        zoom_icon.setEnabled(False)
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.zoom.setRange(32, 128)
+        self.zoom.setSingleStep(8)
+        self.zoom.setPageStep(16)
+        self.zoom.setValue(DEFAULT_ICON)
+        self.zoom.setFixedWidth(110)
+        self.zoom.setToolTip("Thumbnail size")
+        self.zoom.valueChanged.connect(self._set_icon_size)
+        grid_header.addWidget(zoom_icon)
+        grid_header.addWidget(self.zoom)
+        box.addLayout(grid_header)
+
+        self.grid = ThumbnailGrid()
+        self.grid.setObjectName("thumbnailGrid")
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.setModel(self.model)
+        self.grid.set_thumbnail_size(DEFAULT_ICON)
+        self.grid.selectionModel().selectionChanged.connect(self._on_image_selected)
+        box.addWidget(self.grid, 1)
+
+        self.image_info = QLabel("Select an image to see its size, mode and bit depth.")
+        self.image_info.setObjectName("imageInfo")
+        self.image_info.setWordWrap(True)
+        self.image_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.image_info.setMinimumHeight(self.fontMetrics().lineSpacing() * 2 + 4)
+        box.addWidget(self.image_info)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        box.addWidget(line)
+
+        skipped_header = QHBoxLayout()
+        self.skipped_toggle = QToolButton()
+        self.skipped_toggle.setObjectName("skippedToggle")
+        self.skipped_toggle.setText("Skipped files")
+        self.skipped_toggle.setCheckable(True)
+        self.skipped_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.skipped_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.skipped_toggle.setAutoRaise(True)
+        self.skipped_toggle.toggled.connect(self.set_skipped_expanded)
+        self.skipped_badge = CountBadge()
+        self.skipped_badge.setToolTip("Files that are not used, each with its reason")
+        skipped_header.addWidget(self.skipped_toggle)
+        skipped_header.addWidget(self.skipped_badge)
+        skipped_header.addStretch(1)
+        box.addLayout(skipped_header)
+
+        self.skipped = QTableView()
+        self.skipped.setObjectName("skippedFiles")
+        self.skipped.setModel(self.skipped_model)
+        self.skipped.verticalHeader().hide()
+        self.skipped.verticalHeader().setDefaultSectionSize(22)
+        self.skipped.horizontalHeader().setStretchLastSection(True)
+        self.skipped.horizontalHeader().setHighlightSections(False)
+        self.skipped.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.skipped.setWordWrap(True)  # reasons wrap; file names are elided in the middle
+        self.skipped.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.skipped.setAlternatingRowColors(True)
+        self.skipped.setMinimumHeight(120)
+        self.skipped.setMaximumHeight(200)
+        self.skipped.hide()
+        box.addWidget(self.skipped)
+        return page
+
+    # -- public API --------------------------------------------------------------------------
+    def open_folder(self, folder: str | Path) -> None:
+        """Scan ``folder`` in the background; the panel fills when it is done.
+
+        A scan already running is cancelled. On failure a dialog says why and the folder
+        shown before stays open.
+        """
+        folder = str(Path(folder).expanduser())
+        self.cancel_scan()
+        self._scanning_folder = folder
+        relay = start_job(self.pool, scan_job(folder), "scan", parent=self)
+        self._scan_relay = relay
+        relay.event.connect(self._on_scan_event)
+        relay.succeeded.connect(lambda result, r=relay: self._on_scan_done(r, result))
+        relay.failed.connect(lambda message, details, r=relay:
+                             self._on_scan_failed(r, message, details))
+        relay.finished.connect(lambda r=relay: self._on_scan_finished(r))
+        self.progress.setRange(0, 0)  # busy until the first count arrives
+        self.progress.setValue(0)
+        self.progress_row.show()
+        self.cancel_button.setEnabled(True)
+        self.scan_started.emit(folder)
+        self.status_message.emit(f"Scanning {folder}…")
+
+    def cancel_scan(self) -> None:
+        """Stop a running scan (the folder shown before stays)."""
+        if self._scan_relay is not None:
+            self._scan_relay.request_stop()
+            self.cancel_button.setEnabled(False)
+
+    def is_scanning(self) -> bool:
+        """True while a scan runs."""
+        return self._scan_relay is not None
+
+    def folder(self) -> str | None:
+        """The root of the folder shown, or None."""
+        return str(self._scan.root) if self._scan is not None else None
+
+    def scan_result(self) -> ScanResult | None:
+        """The scan of the folder shown, or None."""
+        return self._scan
+
+    def label_filter(self) -> str | None:
+        """The label the grid is limited to, or None for all."""
+        return self.model.label_filter()
+
+    def set_label_filter(self, label: str | None) -> None:
+        """Show only the images of ``label`` (None: all) and select its row."""
+        for row in range(self.labels.rowCount()):
+            item = self.labels.item(row, 0)
+            if item.data(Qt.ItemDataRole.UserRole) == label:
+                self.labels.selectRow(row)
+                return
+        self.model.set_label_filter(label)
+
+    def set_skipped_expanded(self, expanded: bool) -> None:
+        """Show or fold the list of skipped files."""
+        self.skipped_toggle.blockSignals(True)
+        self.skipped_toggle.setChecked(expanded)
+        self.skipped_toggle.blockSignals(False)
+        self.skipped_toggle.setArrowType(Qt.ArrowType.DownArrow if expanded
+                                         else Qt.ArrowType.RightArrow)
+        self.skipped.setVisible(expanded)
+        if expanded:
+            self._fit_skipped_rows()
+
+    def _fit_skipped_rows(self) -> None:
+        # Wrapped reasons need taller rows; measuring is cheap for the few hundred a
+        # person reads, and long lists keep one line per file.
+        if self.skipped.isVisible() and self.skipped_model.rowCount() <= 500:
+            self.skipped.resizeRowsToContents()
+
+    def selected_record(self) -> ImageRecord | None:
+        """The image selected in the grid, or None."""
+        indexes = self.grid.selectionModel().selectedIndexes()
+        return indexes[0].data(RecordRole) if indexes else None
+
+    def shutdown(self) -> None:
+        """Ask the scan and the thumbnail decoding to stop (the pool waits for them)."""
+        self.cancel_scan()
+        self.loader.shutdown()
+
+    # -- scan results ------------------------------------------------------------------------
+    @Slot(object)
+    def _on_scan_event(self, event: Any) -> None:
+        if isinstance(event, tuple) and event and event[0] == "progress":
+            _, done, total = event
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(done)
+
+    def _on_scan_done(self, relay: JobRelay, scan: ScanResult) -> None:
+        if relay is not self._scan_relay:
+            return
+        self.show_scan(scan)
+        self.folder_loaded.emit(str(scan.root))
+
+    def _on_scan_failed(self, relay: JobRelay, message: str, details: str) -> None:
+        if relay is not self._scan_relay:
+            return
+        if relay.stop_requested:
+            self.status_message.emit("Scan cancelled")
+            return
+        text = people_message(message)
+        self.status_message.emit(f"Cannot open the folder: {text}")
+        user_error = text != message
+        show_error(self.window(), "Cannot open the folder", text, "" if user_error else details)
+
+    def _on_scan_finished(self, relay: JobRelay) -> None:
+        if relay is self._scan_relay:
+            self._scan_relay = None
+            self._scanning_folder = None
+            self.progress_row.hide()
+
+    def show_scan(self, scan: ScanResult) -> None:
+        """Fill the panel from a finished scan."""
+        self._scan = scan
+        root = Path(scan.root)
+        self.title.setText(root.name or str(root))
+        self.title.setToolTip(str(root))
+        counts = scan.label_counts
+        n_labels = len([label for label in counts if label])
+        parts = [f"{len(scan.images):,} images"]
+        if n_labels:
+            parts.append(f"{n_labels:,} labels")
+        parts.append("gray" if scan.channels == 1 else "colour")
+        if scan.skipped:
+            parts.append(f"{len(scan.skipped):,} skipped")
+        self.summary.setText("  ·  ".join(parts))
+        self.summary.setToolTip(str(root))
+        self.model.set_records(scan.images)
+        self._fill_labels(counts, len(scan.images))
+        self.skipped_model.set_items(root, scan.skipped)
+        self.skipped.resizeColumnToContents(0)
+        self.skipped.setColumnWidth(0, min(self.skipped.columnWidth(0),
+                                           max(120, self.skipped.viewport().width() * 2 // 5)))
+        self._fit_skipped_rows()
+        self.skipped_badge.set_count(len(scan.skipped))
+        self.skipped_toggle.setEnabled(bool(scan.skipped))
+        self.set_skipped_expanded(False)
+        self.image_info.setText("Select an image to see its size, mode and bit depth.")
+        self.grid_title.setText(f"Images ({len(scan.images):,})")
+        self.pages.setCurrentIndex(1)
+        self.status_message.emit(f"Opened {root}: {self.summary.text()}")
+
+    def _fill_labels(self, counts: dict[str, int], total: int) -> None:
+        self.labels.blockSignals(True)
+        self.labels.setRowCount(0)
+        rows: list[tuple[str, str | None, int]] = [("All images", None, total)]
+        rows += [(label or NO_LABEL, label, count) for label, count in counts.items()]
+        self.labels.setRowCount(len(rows))
+        for row, (text, label, count) in enumerate(rows):
+            name = QTableWidgetItem(text)
+            name.setData(Qt.ItemDataRole.UserRole, label)
+            if label is None:
+                font = name.font()
+                font.setWeight(QFont.Weight.DemiBold)
+                name.setFont(font)
+            number = QTableWidgetItem(f"{count:,}")
+            number.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.labels.setItem(row, 0, name)
+            self.labels.setItem(row, 1, number)
+        self.labels.selectRow(0)
+        self.labels.blockSignals(False)
+        # Show every label when there are few, up to the maximum height otherwise.
+        height = (self.labels.horizontalHeader().sizeHint().height()
+                  + self.labels.verticalHeader().defaultSectionSize() * len(rows)
+                  + 2 * self.labels.frameWidth())
+        self.labels.setFixedHeight(min(height, 170))
+
+    # -- reactions ---------------------------------------------------------------------------
+    @Slot()
+    def _on_label_selected(self) -> None:
+        rows = self.labels.selectionModel().selectedRows()
+        label = rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
+        self.model.set_label_filter(label)
+        shown = self.model.rowCount()
+        self.grid_title.setText(f"Images ({shown:,})" if label is None else
+                                f"Images labelled {label or NO_LABEL} ({shown:,})")
+        self.image_info.setText("Select an image to see its size, mode and bit depth.")
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_image_selected(self, *_: Any) -> None:
+        record = self.selected_record()
+        if record is None:
+            return
+        label = f"  ·  label {html.escape(record.label)}" if record.label else ""
+        self.image_info.setText(f"<b>{html.escape(record.relpath)}</b>{label}<br>"
+                                f"{describe_record(record)}")
+
+    @Slot(int)
+    def _set_icon_size(self, size: int) -> None:
+        self.grid.set_thumbnail_size(size)

@@ -1,0 +1,705 @@
+"""The batch queue: denoise many files at full resolution with a saved model.
+
+Add files and folders (buttons or drag and drop), pick an output folder (by default a
+``denoised`` folder inside the first input folder, never the input folder itself), set the
+amount and the tile size, and Start. Each file gets a row with its size, bit depth, status
+and progress; a file that cannot be read fails in its row and the batch goes on. Cancel
+stops after the current tile. Outputs keep the input's format, bit depth, EXIF and ICC, and
+get a JSON sidecar describing how they were made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aestudio.core.io.imageio import IMAGE_SUFFIXES, ImageInfo
+from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
+from aestudio.ui.common.errors import first_line, open_error
+from aestudio.ui.common.jobs import JobRelay, start_job
+from aestudio.ui.common.workers import Worker, WorkerPool
+from aestudio.ui.denoise.batch_jobs import (
+    BatchSummary,
+    FileCancelled,
+    FileDone,
+    FileFailed,
+    FileProgress,
+    FilesFound,
+    FileStarted,
+    batch_job,
+    find_images_job,
+)
+from aestudio.ui.denoise.compare_controls import LabeledSlider
+from aestudio.ui.denoise.compare_view import (
+    IMAGE_FILTER,
+    MODEL_FILTER,
+    MODEL_SUFFIX,
+    describe_model,
+    plain_message,
+)
+
+if TYPE_CHECKING:
+    from aestudio.core.models.modelfile import LoadedModel
+
+COLUMNS = ("File", "Size", "Depth", "Status", "Progress")
+PROGRESS_COLUMN = 4
+DEFAULT_OUTPUT_NAME = "denoised"
+IN_PLACE_SUFFIX = "-denoised"  # when the chosen output folder also holds inputs
+MIN_TILE_SIDE = 64  # core.tiling.MIN_TILE; this module does not import torch
+
+WAITING, RUNNING, DONE, FAILED, CANCELLED, NOT_STARTED = (
+    "waiting", "running", "done", "failed", "cancelled", "not started")
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One file of the queue and what happened to it."""
+
+    path: Path
+    relative: str
+    info: ImageInfo | None
+    status: str = WAITING
+    progress: float = 0.0
+    message: str = ""  # why the batch failed on it
+    problem: str = ""  # why its header could not be read when it was added
+    target: Path | None = None
+
+
+def _status_text(row: BatchRow) -> str:
+    if row.status == WAITING:
+        return f"Unreadable: {row.problem}" if row.problem else "Waiting"
+    if row.status == RUNNING:
+        return "Denoising…"
+    if row.status == DONE:
+        return f"Done → {row.target.name}" if row.target else "Done"
+    if row.status == FAILED:
+        return f"Failed: {row.message}"
+    if row.status == CANCELLED:
+        return "Cancelled"
+    return "Not started"
+
+
+class BatchTableModel(QAbstractTableModel):
+    """The queue as a table: file, size, bit depth, status, progress (0..1 in UserRole)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[BatchRow] = []
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return row.relative
+            if column == 1:
+                return f"{row.info.width} × {row.info.height}" if row.info else "—"
+            if column == 2:
+                if row.info is None:
+                    return "—"
+                colour = "gray" if row.info.channels == 1 else "RGB"
+                return f"{row.info.bit_depth}-bit {colour}"
+            if column == 3:
+                return _status_text(row)
+            return None
+        if role == Qt.ItemDataRole.UserRole and column == PROGRESS_COLUMN:
+            return row.progress
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 3 and (row.message or row.problem):
+                return row.message or row.problem
+            if column == 3 and row.target is not None:
+                return str(row.target)
+            return str(row.path)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
+            if row.status == FAILED:
+                return QColor("#c92a2a")
+            if row.status == WAITING and row.problem:
+                return QColor("#e67700")
+            if row.status == DONE:
+                return QColor("#2b8a3e")
+        return None
+
+    def add(self, rows: Iterable[BatchRow]) -> int:
+        """Append rows (with resolved paths) not queued yet; returns how many were added."""
+        known = {r.path for r in self.rows}
+        new = []
+        for row in rows:
+            if row.path not in known:
+                known.add(row.path)
+                new.append(row)
+        if new:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(new) - 1)
+            self.rows.extend(new)
+            self.endInsertRows()
+        return len(new)
+
+    def folders(self) -> set[Path]:
+        """The folders holding queued files."""
+        return {row.path.parent for row in self.rows}
+
+    def update(self, index: int, **changes: Any) -> None:
+        self.rows[index] = replace(self.rows[index], **changes)
+        self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+
+    def remove(self, indices: Iterable[int]) -> None:
+        for index in sorted(set(indices), reverse=True):
+            self.beginRemoveRows(QModelIndex(), index, index)
+            del self.rows[index]
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.rows.clear()
+        self.endResetModel()
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws the progress column as a small progress bar."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        fraction = index.data(Qt.ItemDataRole.UserRole)
+        if fraction is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(4, 5, -4, -5))
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = round(float(fraction) * 1000)
+        bar.textVisible = True
+        bar.text = f"{fraction * 100:.0f}%"
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.palette = option.palette
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+def _load_model_job(path: str):
+    def job(worker: Worker) -> tuple[LoadedModel, str]:
+        from aestudio.core.models.modelfile import load_model_file
+        from aestudio.core.runtime.device import describe_device, resolve_device
+
+        device = resolve_device("auto")
+        return load_model_file(path, device=device), describe_device(device)
+
+    return job
+
+
+class BatchDenoisePanel(QWidget):
+    """A queue of image files denoised with one model, each with status and progress.
+
+    Parameters
+    ----------
+    pool : WorkerPool
+        Runs the model loading, the folder search and the batch.
+    parent : QWidget, optional
+    """
+
+    model_loaded = Signal(str)
+    files_added = Signal(int)
+    batch_finished = Signal(object)  # BatchSummary
+    error_occurred = Signal(str, str)  # title, one-line message
+
+    def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.loaded: LoadedModel | None = None
+        self.model_path: str | None = None
+        self.summary: BatchSummary | None = None
+        self._output_chosen = False
+        self._batch: JobRelay | None = None
+        self._searches: list[JobRelay] = []
+        self._loads: list[JobRelay] = []
+        self._error_boxes: list[QMessageBox] = []
+        self._build()
+        # An explicit minimum lets the main window shrink below the rows of controls.
+        self.setMinimumSize(320, 240)
+        self.setAcceptDrops(True)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(8, 8, 8, 8)
+        root.setSpacing(8)
+
+        model_row = QHBoxLayout()
+        self.model_label = QLabel("No model: open a trained denoiser (.aemodel).")
+        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model_label.setWordWrap(True)
+        self.open_model_button = QPushButton("Open model…")
+        self.open_model_button.setToolTip("A saved denoiser; no retraining is needed.")
+        self.open_model_button.clicked.connect(self._choose_model)
+        model_row.addWidget(QLabel("<b>Model</b>"))
+        model_row.addWidget(self.model_label, 1)
+        model_row.addWidget(self.open_model_button)
+        root.addLayout(model_row)
+
+        files_row = QHBoxLayout()
+        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button.clicked.connect(self._choose_files)
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.setToolTip("Every image in the folder and its subfolders; the "
+                                          "output folder mirrors its layout.")
+        self.add_folder_button.clicked.connect(self._choose_folder)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
+        self.count_label = QLabel("")
+        for w in (self.add_files_button, self.add_folder_button, self.remove_button,
+                  self.clear_button):
+            files_row.addWidget(w)
+        files_row.addStretch(1)
+        files_row.addWidget(self.count_label)
+        root.addLayout(files_row)
+
+        self.table_model = BatchTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Fixed widths from the widest expected text: ResizeToContents does not follow rows
+        # added later when other sections stretch.
+        metrics = self.table.fontMetrics()
+        for column, sample in ((1, "00000 × 00000"), (2, "16-bit gray")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 20)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(PROGRESS_COLUMN, 120)
+        self.table.setMinimumHeight(140)
+        self.empty_hint = QLabel("Drop image files or folders here, or use Add files / "
+                                 "Add folder.")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        root.addWidget(self.table, 1)
+        root.addWidget(self.empty_hint)
+
+        options = QGroupBox("Output and options")
+        form = QFormLayout(options)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        out_row = QHBoxLayout()
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText(f"<first input folder>/{DEFAULT_OUTPUT_NAME}")
+        self.output_edit.textEdited.connect(self._output_edited)
+        self.output_edit.textChanged.connect(self._update_output_hint)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._choose_output)
+        out_row.addWidget(self.output_edit, 1)
+        out_row.addWidget(browse)
+        form.addRow("Output folder", out_row)
+        self.output_hint = QLabel("")
+        self.output_hint.setWordWrap(True)
+        form.addRow("", self.output_hint)
+        self.amount_slider = LabeledSlider("", 0, 100, 100)
+        self.amount_slider.setToolTip("How much of the denoising to apply: 100% is the model's "
+                                      "output, lower values mix the original back in.")
+        form.addRow("Amount", self.amount_slider)
+        self.luma_slider = LabeledSlider("", 0, 100, 100)
+        self.luma_slider.setToolTip("Strength on brightness noise; lower it to keep film grain.")
+        self.chroma_slider = LabeledSlider("", 0, 100, 100)
+        self.chroma_slider.setToolTip("Strength on colour noise.")
+        form.addRow("Luma", self.luma_slider)
+        form.addRow("Chroma", self.chroma_slider)
+        tile_row = QHBoxLayout()
+        self.tile_auto = QCheckBox("Automatic")
+        self.tile_auto.setChecked(True)
+        self.tile_auto.setToolTip("Pick the tile size from the device's free memory; smaller "
+                                  "tiles are tried automatically when memory runs out.")
+        self.tile_spin = QSpinBox()
+        self.tile_spin.setRange(MIN_TILE_SIDE, 4096)
+        self.tile_spin.setSingleStep(64)
+        self.tile_spin.setValue(512)
+        self.tile_spin.setSuffix(" px")
+        self.tile_spin.setEnabled(False)
+        self.tile_auto.toggled.connect(lambda on: self.tile_spin.setEnabled(not on))
+        tile_row.addWidget(self.tile_auto)
+        tile_row.addWidget(self.tile_spin)
+        tile_row.addStretch(1)
+        form.addRow("Tile size", tile_row)
+        root.addWidget(options)
+
+        run_row = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current tile; finished files are kept.")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.open_output_button = QPushButton("Open output folder")
+        self.open_output_button.clicked.connect(self.open_output_folder)
+        run_row.addWidget(self.start_button)
+        run_row.addWidget(self.cancel_button)
+        run_row.addWidget(self.progress, 1)
+        run_row.addWidget(self.open_output_button)
+        root.addLayout(run_row)
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        root.addWidget(self.summary_label)
+
+    # ------------------------------------------------------------------ public API
+
+    def set_model(self, path: str) -> None:
+        """Load a saved denoiser in the background."""
+        path = str(path)
+        self.model_label.setText(f"Loading {Path(path).name}…")
+        relay = start_job(self.pool, _load_model_job(path), "Loading model", parent=self)
+        self._loads.append(relay)
+        relay.succeeded.connect(lambda result, p=path: self._model_ready(p, *result))
+        relay.failed.connect(lambda m, d: self._model_failed(m, d))
+        relay.finished.connect(lambda r=relay: self._job_over(self._loads, r))
+
+    def add_paths(self, paths: Iterable[str | Path]) -> None:
+        """Queue image files and every image in folders (searched in the background)."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return
+        if not self._output_chosen and not self.output_edit.text():
+            first = paths[0]
+            base = first if first.is_dir() else first.parent
+            self.output_edit.setText(str(base / DEFAULT_OUTPUT_NAME))
+        skip = self.output_edit.text() or None
+        relay = start_job(self.pool, find_images_job(paths, skip), "Finding images", parent=self)
+        self._searches.append(relay)
+        relay.succeeded.connect(lambda found, ps=paths: self._files_found(ps, found))
+        relay.failed.connect(lambda m, d: self._report_error("Cannot add the files", m, d))
+        relay.finished.connect(lambda r=relay: self._job_over(self._searches, r))
+        self._update_buttons()
+
+    def set_output_folder(self, path: str | Path) -> None:
+        """Write outputs into ``path`` (created when the batch starts)."""
+        self._output_chosen = True
+        self.output_edit.setText(str(path))
+
+    def output_folder(self) -> Path | None:
+        text = self.output_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def rows(self) -> list[BatchRow]:
+        return list(self.table_model.rows)
+
+    def start(self) -> None:
+        """Denoise every queued file into the output folder."""
+        if self.is_running():
+            return
+        if self.loaded is None:
+            self._report_error("Cannot start", "Open a denoiser model first.")
+            return
+        if not self.table_model.rows:
+            self._report_error("Cannot start", "Add some images first.")
+            return
+        out_dir = self.output_folder()
+        if out_dir is None:
+            self._report_error("Cannot start", "Choose an output folder.")
+            return
+        rows = self.table_model.rows
+        for i in range(len(rows)):
+            self.table_model.update(i, status=WAITING, progress=0.0, message="", target=None)
+        files = [(i, row.path, row.relative) for i, row in enumerate(rows)]
+        suffix = IN_PLACE_SUFFIX if self._holds_inputs(out_dir) else ""
+        luma = self.luma_slider.value() / 100
+        chroma = self.chroma_slider.value() / 100
+        job = batch_job(self.loaded, files, out_dir, tile=self.tile(),
+                        amount=self.amount_slider.value() / 100, suffix=suffix,
+                        luma=luma, chroma=chroma)
+        relay = start_job(self.pool, job, "Batch denoising", parent=self)
+        relay.event.connect(self._on_event)
+        relay.succeeded.connect(self._batch_done)
+        relay.failed.connect(lambda m, d: self._report_error("The batch stopped", m, d))
+        relay.finished.connect(self._batch_over)
+        self._batch = relay
+        self.summary = None
+        self.summary_label.setText(f"Denoising {len(files)} files into {out_dir} …")
+        self.progress.setValue(0)
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        """Stop the batch after the current tile; files already written stay."""
+        if self._batch is not None and not self._batch.done:
+            self._batch.request_stop()
+            self.summary_label.setText("Cancelling after the current tile…")
+            self.cancel_button.setEnabled(False)
+
+    def is_running(self) -> bool:
+        return self._batch is not None and not self._batch.done
+
+    def is_busy(self) -> bool:
+        """True while a model loads, a folder is searched or the batch runs."""
+        return self.is_running() or any(not r.done for r in self._searches + self._loads)
+
+    def tile(self) -> int | None:
+        """The tile side chosen, or None for automatic."""
+        return None if self.tile_auto.isChecked() else self.tile_spin.value()
+
+    def remove_selected(self) -> None:
+        if self.is_running():
+            return
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        self.table_model.remove(rows)
+        self._update_buttons()
+
+    def clear(self) -> None:
+        """Empty the queue (not while the batch runs)."""
+        if self.is_running():
+            return
+        self.table_model.clear()
+        self.summary_label.setText("")
+        self.progress.setValue(0)
+        if not self._output_chosen:
+            self.output_edit.clear()
+        self._update_buttons()
+
+    def open_output_folder(self) -> None:
+        folder = self.output_folder()
+        if folder is not None and folder.is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def shutdown(self) -> None:
+        """Ask every job of this panel to stop (the pool waits for them on exit)."""
+        for relay in [self._batch, *self._searches, *self._loads]:
+            if relay is not None and not relay.done:
+                relay.request_stop()
+
+    # ------------------------------------------------------------------ jobs
+
+    def _job_over(self, jobs: list[JobRelay], relay: JobRelay) -> None:
+        if relay in jobs:
+            jobs.remove(relay)
+        self._update_buttons()
+
+    def _model_ready(self, path: str, loaded: LoadedModel, device: str) -> None:
+        if loaded.model.kind != "denoiser":
+            size = loaded.model.image_size
+            self.loaded, self.model_path = None, None
+            self.model_label.setText("No model")
+            self._report_error(
+                "Cannot batch-denoise with this model",
+                f"{Path(path).name} is an autoencoder that works on {size} × {size} images; "
+                "batch denoising needs a denoiser model.")
+            return
+        self.loaded, self.model_path = loaded, path
+        self.model_label.setText(f"{describe_model(path, loaded)} · runs on {device}")
+        self.model_label.setToolTip(path)
+        self.model_loaded.emit(path)
+        self._update_buttons()
+
+    def _model_failed(self, message: str, details: str) -> None:
+        if self.loaded is None:
+            self.model_label.setText("No model: open a trained denoiser (.aemodel).")
+        else:
+            self.model_label.setText(describe_model(self.model_path or "", self.loaded))
+        self._report_error("Cannot open the model", message, details)
+
+    def _files_found(self, paths: list[Path], found: FilesFound) -> None:
+        rows = [BatchRow(f.path, f.relative, f.info, problem=f.problem) for f in found.files]
+        added = self.table_model.add(rows)
+        if found.problems:
+            self.summary_label.setText("Not added: " + "; ".join(found.problems[:3])
+                                       + (" …" if len(found.problems) > 3 else ""))
+        self.files_added.emit(added)
+        self._update_buttons()
+
+    def _on_event(self, event: Any) -> None:
+        model = self.table_model
+        if isinstance(event, FileStarted):
+            model.update(event.index, status=RUNNING, progress=0.0, target=event.target)
+            self.table.scrollTo(model.index(event.index, 0))
+        elif isinstance(event, FileProgress):
+            model.update(event.index, progress=event.fraction)
+        elif isinstance(event, FileDone):
+            model.update(event.index, status=DONE, progress=1.0, target=event.target,
+                         message="")
+        elif isinstance(event, FileFailed):
+            model.update(event.index, status=FAILED, progress=0.0, message=event.message,
+                         target=None)
+        elif isinstance(event, FileCancelled):
+            model.update(event.index, status=CANCELLED, target=None)
+        self._update_overall()
+
+    def _update_overall(self) -> None:
+        rows = self.table_model.rows
+        if not rows:
+            return
+        finished = sum(1 for r in rows if r.status in (DONE, FAILED))
+        current = sum(r.progress for r in rows if r.status == RUNNING)
+        self.progress.setValue(round(1000 * (finished + current) / len(rows)))
+
+    def _batch_done(self, summary: BatchSummary) -> None:
+        self.summary = summary
+        for i, row in enumerate(self.table_model.rows):
+            if row.status == WAITING and summary.cancelled:
+                self.table_model.update(i, status=NOT_STARTED)
+        text = f"{summary.describe()}. Outputs in {summary.out_dir}"
+        if summary.failed:
+            path, message = summary.failed[0]
+            text += f"\nFirst failure: {path.name}: {message}"
+        self.summary_label.setText(text)
+        if not summary.cancelled:
+            self.progress.setValue(1000)
+        self._update_buttons()
+        self.batch_finished.emit(summary)
+
+    def _batch_over(self) -> None:
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ output folder
+
+    def _output_edited(self, _text: str) -> None:
+        self._output_chosen = True
+
+    def _holds_inputs(self, folder: Path) -> bool:
+        try:
+            resolved = folder.resolve()
+        except OSError:
+            return False
+        return resolved in self.table_model.folders()
+
+    def _update_output_hint(self, *_: Any) -> None:
+        folder = self.output_folder()
+        if folder is None:
+            self.output_hint.setText("")
+        elif self._holds_inputs(folder):
+            self.output_hint.setText(f"This folder holds input images: outputs get a "
+                                     f"“{IN_PLACE_SUFFIX}” suffix; inputs are never "
+                                     "overwritten.")
+        else:
+            self.output_hint.setText("Outputs keep their name, format and bit depth (with "
+                                     "EXIF and ICC), plus a .json note of the settings.")
+
+    # ------------------------------------------------------------------ widgets
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        has_rows = bool(self.table_model.rows)
+        searching = any(not r.done for r in self._searches)
+        self.start_button.setEnabled(not running and not searching and has_rows
+                                     and self.loaded is not None)
+        self.cancel_button.setEnabled(running and not self._batch.stop_requested)
+        for w in (self.add_files_button, self.add_folder_button, self.remove_button,
+                  self.clear_button, self.open_model_button):
+            w.setEnabled(not running)
+        folder = self.output_folder()
+        self.open_output_button.setEnabled(folder is not None and folder.is_dir())
+        self.empty_hint.setVisible(not has_rows)
+        count = len(self.table_model.rows)
+        self.count_label.setText(f"{count} file{'s' if count != 1 else ''}" if count else "")
+        self._update_output_hint()
+
+    def _report_error(self, title: str, message: str, details: str = "") -> None:
+        message = plain_message(first_line(message))
+        self.error_occurred.emit(title, message)
+        open_error(self, title, message, details, self._error_boxes)
+
+    def _choose_model(self) -> None:
+        start = str(Path(self.model_path).parent) if self.model_path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a denoiser", start, MODEL_FILTER)
+        if path:
+            self.set_model(path)
+
+    def _choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add images", "", IMAGE_FILTER)
+        if paths:
+            self.add_paths(paths)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images")
+        if folder:
+            self.add_paths([folder])
+
+    def _choose_output(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder",
+                                                  self.output_edit.text())
+        if folder:
+            self.set_output_folder(folder)
+
+    # ------------------------------------------------------------------ drag and drop
+
+    @staticmethod
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+        return [p for p in paths if p.is_dir() or p.suffix.lower() in IMAGE_SUFFIXES
+                or p.suffix.lower() == MODEL_SUFFIX]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        if self._dropped(event) and not self.is_running():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        paths = self._dropped(event)
+        models = [p for p in paths if p.suffix.lower() == MODEL_SUFFIX and p.is_file()]
+        if models:
+            self.set_model(str(models[0]))
+        images = [p for p in paths if p not in models]
+        if images:
+            self.add_paths(images)
+        if paths:
+            event.acceptProposedAction()
