@@ -12,6 +12,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aestudio.core.errors import ConfigError
+
 SCHEMA_VERSION = 1
 
 TASKS = ("reconstruct", "denoise", "self-supervised")
@@ -19,10 +21,6 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("cosine", "constant")
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A configuration value or key is not valid."""
 
 
 def option(default: Any, help: str, **extra: Any) -> Any:

@@ -50,7 +50,7 @@ from aestudio.ui.common.settings import (
     remember_folder,
 )
 from aestudio.ui.common.workers import Worker, WorkerPool
-from aestudio.ui.dataset.panel import DatasetPanel, people_message
+from aestudio.ui.dataset.panel import DatasetPanel
 from aestudio.ui.denoise.batch_panel import BatchDenoisePanel
 from aestudio.ui.denoise.compare_view import CompareView
 from aestudio.ui.latent.explorer import LatentExplorer
@@ -498,12 +498,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_model_failed(self, path: str, message: str, details: str) -> None:
-        text = people_message(message)
-        user_error = text != message or message.startswith("ModelFileError: ")
-        if message.startswith("ModelFileError: "):
-            text = message.partition(": ")[2]
-        self.show_status(f"Cannot open {Path(path).name}: {text}")
-        show_error(self, "Cannot open the model", text, "" if user_error else details)
+        self.show_status(f"Cannot open {Path(path).name}: {message}")
+        show_error(self, "Cannot open the model", message, details)
 
     def _on_model_ready(self, path: str) -> None:
         if path:
@@ -534,9 +530,8 @@ class MainWindow(QMainWindow):
         self._report("PyTorch could not be loaded", message, details)
 
     def _report(self, title: str, message: str, details: str) -> None:
-        text = people_message(message)
-        self.show_status(f"{title}: {text}")
-        show_error(self, title, text, details)
+        self.show_status(f"{title}: {message}")
+        show_error(self, title, message, details)
 
     def _update_actions(self) -> None:
         self.save_model_action.setEnabled(self.current_model_path() is not None)

@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +32,8 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image
 
+from aestudio.core.errors import DatasetError
+from aestudio.core.io.atomic import atomic_write
 from aestudio.core.io.imageio import (
     DEFAULT_MAX_PIXELS,
     IMAGE_SUFFIXES,
@@ -78,10 +79,6 @@ _BATCH_FILES = 4096
 # an item took longer than this.
 _PROBE_ITEMS = 64
 _THREADS_PAY_OFF_S = 200e-6
-
-
-class DatasetError(ValueError):
-    """A folder cannot give a usable data set; the message names the folder and counts."""
 
 
 class ScanCancelled(Exception):
@@ -785,20 +782,6 @@ def _load_cache(
     return arr, ok, failed, list(meta.get("notes", []))
 
 
-def _atomic_save(path: Path, write: Callable[[Any], None], durable: bool = True) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            if durable:
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _store_cache(
     scan: ScanResult,
     cache_dir: Path,
@@ -820,11 +803,11 @@ def _store_cache(
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_save(npy, lambda f: np.save(f, arr, allow_pickle=False))
+        atomic_write(npy, lambda f: np.save(f, arr, allow_pickle=False))
         # The array is on disk before its JSON names it. The JSON itself need not be: after
         # a crash it is complete or unreadable, and an unreadable one is a cache miss.
         # (One fsync less: tens of milliseconds on a busy disk.)
-        _atomic_save(meta_path, lambda f: f.write(json.dumps(meta).encode("utf-8")),
+        atomic_write(meta_path, lambda f: f.write(json.dumps(meta).encode("utf-8")),
                      durable=False)
     except OSError as e:
         return f"could not write the decode cache in {cache_dir}: {e.strerror or e}"

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from aestudio.core.errors import NoiseSpecError
+
 __all__ = ["NOISE_KINDS", "NOISE_SYNTAX", "NoiseModel", "NoiseSpecError", "parse_noise"]
 
 NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "salt-pepper", "speckle")
@@ -56,10 +58,6 @@ NOISE_SYNTAX: dict[str, str] = {
     ),
     "speckle": "speckle:STD: multiplicative x*(1+n), n ~ N(0, STD^2) (e.g. speckle:0.2)",
 }
-
-
-class NoiseSpecError(ValueError):
-    """A noise spec string or parameter set that cannot be used."""
 
 
 def _format_number(value: float) -> str:

@@ -34,7 +34,6 @@ import os
 import stat
 import struct
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -44,6 +43,9 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from aestudio.core.errors import ImageReadError
+from aestudio.core.io.atomic import atomic_write
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -101,10 +103,6 @@ def _tifffile() -> Any:
 
 # Errors Pillow and tifffile raise on broken data.
 _DECODE_ERRORS = (OSError, SyntaxError, EOFError, ValueError, struct.error, zlib.error)
-
-
-class ImageReadError(ValueError):
-    """A file could not be read as an image; the message is a short human reason."""
 
 
 @dataclass(frozen=True)
@@ -1163,37 +1161,6 @@ def _write_pil(
     im.save(f, format=fmt, **kwargs)
 
 
-def _file_mode() -> int:
-    # mkstemp makes 0600 files; give new images the usual permissions instead.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_NEW_FILE_MODE = _file_mode()
-
-
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a hidden temp file in the same folder, fsync, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as f:  # a named handle: tifffile wants f.name to be a path
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = _NEW_FILE_MODE
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_image(
     path: PathLike,
     array: np.ndarray,
@@ -1239,4 +1206,4 @@ def write_image(
         else:
             _write_pil(f, arr, fmt, metadata, quality)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)

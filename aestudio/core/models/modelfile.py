@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ from safetensors.torch import save as safetensors_bytes
 
 from aestudio import __version__
 from aestudio.core.config import SCHEMA_VERSION, ConfigError, json_ready, to_dict
+from aestudio.core.errors import ModelFileError
+from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
 from aestudio.core.runtime.precision import to_channels_last
@@ -28,10 +29,6 @@ FORMAT_NAME = "aestudio-model"
 _META_KEY = "aestudio"
 _MODEL_PREFIX = "model."
 _OPTIM_PREFIX = "optim."
-
-
-class ModelFileError(ValueError):
-    """The file is not a usable aestudio model; the message is one line for people."""
 
 
 @dataclass
@@ -73,21 +70,6 @@ def optimizer_from_tensors(tensors: dict[str, torch.Tensor], settings: dict[str,
     for index, entry in settings.get("scalars", {}).items():
         state.setdefault(int(index), {}).update(entry)
     return {"state": state, "param_groups": settings["param_groups"]}
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model_file(
@@ -145,7 +127,8 @@ def save_model_file(
         "optimizer": optim_settings,
     }
     payload = safetensors_bytes(tensors, metadata={"format": "pt", _META_KEY: json.dumps(meta)})
-    _atomic_write(path, payload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, payload)
     return path
 
 

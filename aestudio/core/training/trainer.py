@@ -25,6 +25,7 @@ from torch.utils.data import DistributedSampler
 from aestudio.core import events as ev
 from aestudio.core.config import DataConfig, TrainConfig, from_dict, to_dict
 from aestudio.core.data.training_data import SAMPLE_COUNT, TrainingData, load_training_data
+from aestudio.core.errors import TrainingError
 from aestudio.core.models import create_model, get_entry
 from aestudio.core.models.base import ImageModel
 from aestudio.core.models.modelfile import load_model_file, read_model_meta, save_model_file
@@ -42,10 +43,6 @@ EventFn = Callable[[ev.Event], None]
 
 PROGRESS_INTERVAL_S = 0.1
 MAX_HISTORY = 4000
-
-
-class TrainingError(RuntimeError):
-    """Training cannot start; the message is one line for people."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from aestudio.core.errors import describe_error, is_user_error
+
 JobFn = Callable[["Worker"], Any]
 
 
@@ -53,9 +55,9 @@ class Worker(QObject):
             self.result = self.job(self)
         except Exception as exc:  # a crash in a worker becomes a dialog, never a dead app
             self.error = exc
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            self.failed.emit(f"{type(exc).__name__}: {message}" if message else
-                             type(exc).__name__, traceback.format_exc())
+            # Expected failures read as one line; only a bug carries its traceback.
+            details = "" if is_user_error(exc) else traceback.format_exc()
+            self.failed.emit(describe_error(exc), details)
         else:
             self.succeeded.emit(self.result)
         finally:

@@ -58,15 +58,6 @@ if TYPE_CHECKING:
 
 NO_LABEL = "(no label)"
 DEFAULT_ICON = 56
-# Error types whose message is already meant for people: no "TypeName:" prefix needed.
-_USER_ERRORS = ("DatasetError", "ImageReadError", "FileNotFoundError", "NotADirectoryError",
-                "PermissionError")
-
-
-def people_message(message: str) -> str:
-    """A worker's ``"TypeName: text"`` without the type when the text speaks for itself."""
-    name, sep, text = message.partition(": ")
-    return text if sep and name in _USER_ERRORS else message
 
 
 def describe_record(record: ImageRecord) -> str:
@@ -458,10 +449,8 @@ class DatasetPanel(QWidget):
         if relay.stop_requested:
             self.status_message.emit("Scan cancelled")
             return
-        text = people_message(message)
-        self.status_message.emit(f"Cannot open the folder: {text}")
-        user_error = text != message
-        show_error(self.window(), "Cannot open the folder", text, "" if user_error else details)
+        self.status_message.emit(f"Cannot open the folder: {message}")
+        show_error(self.window(), "Cannot open the folder", message, details)
 
     def _on_scan_finished(self, relay: JobRelay) -> None:
         if relay is self._scan_relay:

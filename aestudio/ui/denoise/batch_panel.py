@@ -71,7 +71,6 @@ from aestudio.ui.denoise.compare_view import (
     MODEL_FILTER,
     MODEL_SUFFIX,
     describe_model,
-    plain_message,
 )
 
 if TYPE_CHECKING:
@@ -650,7 +649,7 @@ class BatchDenoisePanel(QWidget):
         self._update_output_hint()
 
     def _report_error(self, title: str, message: str, details: str = "") -> None:
-        message = plain_message(first_line(message))
+        message = first_line(message)
         self.error_occurred.emit(title, message)
         open_error(self, title, message, details, self._error_boxes)
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aestudio.core.errors import UserError
 from aestudio.core.io.imageio import IMAGE_SUFFIXES, ImageInfo, from_float, read_image, to_float
 from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.errors import first_line, open_error
@@ -76,15 +77,6 @@ IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in sorted(IMAGE_SUFFI
 MODEL_FILTER = f"aestudio models (*{MODEL_SUFFIX})"
 
 
-# Error types whose message is written for people: shown without the "TypeName:" prefix.
-_USER_ERRORS = ("ImageReadError", "ModelFileError", "NoiseSpecError", "ValueError",
-                "FileNotFoundError", "PermissionError", "IsADirectoryError")
-
-
-def plain_message(message: str) -> str:
-    """A worker's ``"TypeName: text"`` as ``"text"`` when the type adds nothing for people."""
-    name, sep, text = message.partition(": ")
-    return text if sep and name in _USER_ERRORS else message
 
 
 def describe_image(path: str | Path, info: ImageInfo) -> str:
@@ -126,7 +118,7 @@ def _load_reference_job(path: str, shape: tuple[int, ...], dtype: np.dtype):
         array, _ = read_image(path)
         if array.shape[:2] != shape[:2]:
             h, w = array.shape[:2]
-            raise ValueError(f"the reference is {w} × {h} pixels but the image is "
+            raise UserError(f"the reference is {w} × {h} pixels but the image is "
                              f"{shape[1]} × {shape[0]}")
         array = match_channels(array, shape[2])
         if array.dtype != dtype:
@@ -543,7 +535,7 @@ class CompareView(QWidget):
         self._restart()
 
     def _report_error(self, title: str, message: str, details: str = "") -> None:
-        message = plain_message(first_line(message))
+        message = first_line(message)
         self.error_occurred.emit(title, message)
         open_error(self, title, message, details, self._error_boxes)
         if self.state_label.text().endswith("…"):

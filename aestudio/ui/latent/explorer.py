@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aestudio.core.errors import UserError
 from aestudio.core.latent.explore import (
     LAYOUT_NAMES,
     MIX_NEIGHBOURS,
@@ -448,7 +449,7 @@ class LatentExplorer(QWidget):
 
             loaded = load_model_file(path, device=resolve_device("auto"))
             if loaded.model.kind != "autoencoder" or loaded.model.latent_dim is None:
-                raise ValueError(f"{loaded.name} has no latent code to map")
+                raise UserError(f"{loaded.name} has no latent code to map")
             return loaded.model, measure_decode_ms(loaded.model), loaded.name
 
         relay = start_job(self.pool, job, "load model", self)
@@ -1146,12 +1147,12 @@ class LatentExplorer(QWidget):
     # ================================================================== export dialogs
     def _need_data(self) -> tuple[FolderCodes, LatentMap]:
         if self.data is None or self.latent_map is None:
-            raise ValueError("nothing to export yet: open a model and a folder")
+            raise UserError("nothing to export yet: open a model and a folder")
         return self.data, self.latent_map
 
     def _need_frames(self) -> np.ndarray:
         if self._frames is None:
-            raise ValueError("no interpolation yet: Shift+click two points")
+            raise UserError("no interpolation yet: Shift+click two points")
         return self._frames
 
     def _save_dialog(self, title: str, name: str, filters: str) -> str | None:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from aestudio.core.data.imagefolder import ImageRecord
 from aestudio.core.io.imageio import ImageInfo
 from aestudio.core.io.imageio import write_image as _write_image
-from aestudio.ui.dataset.panel import DatasetPanel, people_message
+from aestudio.ui.dataset.panel import DatasetPanel
 from aestudio.ui.dataset.thumbnails import THUMBNAIL_PIXELS, RecordRole, decode_thumbnail
 
 
@@ -201,7 +201,3 @@ def test_decode_thumbnail_sizes(tmp_path):
     image = decode_thumbnail(big)
     assert (image.width(), image.height()) == (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS // 2)
 
-
-def test_people_message():
-    assert people_message("DatasetError: no images found in x") == "no images found in x"
-    assert people_message("KeyError: 'x'") == "KeyError: 'x'"
