@@ -1,8 +1,14 @@
-"""Events the trainer reports: small frozen dataclasses carrying CPU values only."""
+"""Progress events of every long job: small frozen dataclasses carrying CPU values only.
+
+One protocol for every job (training, folder scans, encoding, batch denoising): the core
+function takes ``on_event: EventCallback`` and a ``stop`` flag, and calls ``on_event`` with
+these objects, throttled at the source. The CLI prints them, the GUI's workers forward them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -106,5 +112,38 @@ class Finished:
     message: str
 
 
+@dataclass(frozen=True)
+class FileStarted:
+    """A job that works file by file (batch denoising, encoding) began file ``index``."""
+
+    index: int  # 0-based
+    total: int
+    path: str
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    """Part of one file is done (tiles of a large image)."""
+
+    index: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FileDone:
+    """File ``index`` ended: written to ``output``, or skipped with a one-line ``error``."""
+
+    index: int
+    total: int
+    path: str
+    output: str | None
+    error: str | None
+    seconds: float
+
+
 Event = (Loading | Started | Progress | Validated | Samples | Snapshot | CheckpointSaved | Paused
-         | Resumed | Finished)
+         | Resumed | Finished | FileStarted | FileProgress | FileDone)
+
+#: What a long core function calls with each event.
+EventCallback = Callable[[object], None]
