@@ -7,8 +7,8 @@ these objects, throttled at the source. The CLI prints them, the GUI's workers f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
