@@ -1,0 +1,34 @@
+"""``aestudio gui`` and ``aestudio smoke``: the app, and its offscreen smoke run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from aestudio.cli.options import add_command
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from aestudio.ui.app import run_app
+
+    return run_app(folder=getattr(args, "folder", None), model=getattr(args, "model_file", None))
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from aestudio.ui.smoke import run_smoke
+
+    return run_smoke(Path(args.out))
+
+
+
+def add_parsers(sub) -> None:
+    """Add the parsers of this module's commands to ``sub``."""
+    p = add_command(sub, "gui", cmd_gui, "open the app (the default)")
+    p.add_argument("folder", nargs="?", help="image folder to open")
+    p.add_argument("--model", dest="model_file", help="model file to open")
+
+    p = add_command(sub, "smoke", cmd_smoke, "open the real window offscreen, train a few steps, "
+            "save a PNG of each panel")
+    p.add_argument("--out", required=True, help="folder for the PNGs")

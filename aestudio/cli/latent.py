@@ -1,0 +1,150 @@
+"""Latent-code commands: ``encode``, ``decode``, ``interpolate`` and ``map``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aestudio.cli.common import _load, _need_autoencoder, _read_for_model, _save_float_image
+from aestudio.cli.options import add_command, device_option
+from aestudio.cli.progress import ProgressBar
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from aestudio.core.data.imagefolder import decode_folder, scan_folder
+    from aestudio.core.models.inference import encode
+
+    loaded = _load(args.model, args.device)
+    _need_autoencoder(loaded, "encode")
+    model = loaded.model
+    scan = scan_folder(args.data)
+    for skipped in scan.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    decoded = decode_folder(scan, size=model.image_size, channels=model.channels)
+    scale = 65535.0 if decoded.bit_depth == 16 else 255.0
+    import torch
+
+    images = torch.from_numpy(decoded.images.astype(np.float32) / scale)
+    codes = encode(model, images)
+    paths = [r.relpath for r in decoded.records]
+    labels = [r.label for r in decoded.records]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npz":
+        np.savez(out, codes=codes, paths=np.array(paths), labels=np.array(labels))
+    else:
+        import csv
+
+        with open(out, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["path", "label", *[f"z{i}" for i in range(codes.shape[1])]])
+            for path, label, code in zip(paths, labels, codes, strict=True):
+                writer.writerow([path, label, *[f"{v:.6g}" for v in code]])
+    print(f"encoded {len(codes)} images to {out}", file=sys.stderr)
+    return 0
+
+
+def _parse_code(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise ValueError(f"--z must be numbers separated by commas; got {text!r}") from None
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from aestudio.core.models.inference import decode
+
+    loaded = _load(args.model, args.device)
+    _need_autoencoder(loaded, "decode")
+    image = decode(loaded.model, [_parse_code(args.z)])[0]
+    _save_float_image(Path(args.out), image)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from aestudio.core.latent.interpolation import interpolate_images
+
+    loaded = _load(args.model, args.device)
+    _need_autoencoder(loaded, "interpolate")
+    first = _read_for_model(Path(args.image_a), loaded)
+    second = _read_for_model(Path(args.image_b), loaded)
+    frames, _ = interpolate_images(loaded.model, first, second, args.steps, args.mode)
+    strip = np.concatenate(list(frames), axis=1)
+    _save_float_image(Path(args.out), strip)
+    print(f"wrote {args.steps} frames to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from aestudio.core.latent.explore import (
+        LAYOUT_NAMES,
+        build_map,
+        encode_folder,
+        knn_label_accuracy,
+    )
+    from aestudio.core.latent.map_render import render_map
+
+    loaded = _load(args.model, args.device)
+    _need_autoencoder(loaded, "map")
+    bar = ProgressBar()
+    data = encode_folder(loaded.model, args.data,
+                         progress=lambda s, d, t: bar.update(d / max(t, 1), f"{s} {d}/{t}"))
+    bar.close()
+    for note in data.notes:
+        print(note, file=sys.stderr)
+    latent_map = build_map(data.codes, args.layout)
+    note = f"{len(data):,} images\n{loaded.name}, {data.latent_dim}-number code"
+    if len(data.label_names) > 1:
+        accuracy = knn_label_accuracy(latent_map.positions, data.labels, 5)
+        note += f"\n5-NN label accuracy {accuracy:.3f}"
+        print(f"5-NN label accuracy of the map: {accuracy:.4f}", file=sys.stderr)
+    name = LAYOUT_NAMES[latent_map.layout]
+    title = f"{Path(args.model).name}: {name} map of {Path(args.data).name}" + \
+        ("" if latent_map.exact else " (approximate layout)")
+    render_map(latent_map.positions, data.labels, args.out, size=args.size, title=title,
+               axis_titles=latent_map.axis_titles(), note=note)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+
+def add_parsers(sub) -> None:
+    """Add the parsers of this module's commands to ``sub``."""
+    p = add_command(sub, "encode", cmd_encode, "write the latent code of every image in a folder")
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="codes.csv or codes.npz")
+    device_option(p)
+
+    p = add_command(sub, "decode", cmd_decode, "decode one latent code to an image")
+    p.add_argument("model")
+    p.add_argument("--z", required=True, help="the code, e.g. 0.5,-1.2")
+    p.add_argument("--out", required=True, help="image file to write")
+    device_option(p)
+
+    p = add_command(sub, "interpolate", cmd_interpolate, "decode a path between two images as a strip")
+    p.add_argument("model")
+    p.add_argument("image_a")
+    p.add_argument("image_b")
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--mode", default="lerp", choices=["lerp", "slerp"])
+    p.add_argument("--out", required=True, help="PNG strip to write")
+    device_option(p)
+
+    p = add_command(sub, "map", cmd_map, "draw the latent map of a folder as a labelled PNG",
+            "Encode a folder and draw its 2-D latent map: a scatter coloured by label "
+            "(colour-blind safe) with axis ticks and a legend.")
+    p.add_argument("model")
+    p.add_argument("data", help="folder of images (labels are subfolder names)")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--layout", default="auto", choices=["auto", "codes", "pca", "tsne", "umap"],
+                   help="auto: the codes themselves for a 2-number code, else PCA; tsne and "
+                        "umap need scikit-learn or umap-learn")
+    p.add_argument("--size", type=int, default=1200, help="image width in pixels")
+    device_option(p)
