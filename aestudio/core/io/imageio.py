@@ -37,7 +37,6 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -46,6 +45,13 @@ from PIL import Image, UnidentifiedImageError
 
 from aestudio.core.errors import ImageReadError
 from aestudio.core.io.atomic import atomic_write
+from aestudio.core.io.formats import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_SUFFIXES,
+    ImageInfo,
+    ImageMetadata,
+    PathLike,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -63,12 +69,6 @@ __all__ = [
     "write_image",
 ]
 
-DEFAULT_MAX_PIXELS = 200_000_000
-IMAGE_SUFFIXES: frozenset[str] = frozenset(
-    {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-)
-
-PathLike = str | os.PathLike[str]
 
 # Our own pixel limit is checked from the header before any decode. Pillow's check runs
 # inside Image.open, before ours; raise it to our default so it never pre-empts ours with a
@@ -103,38 +103,6 @@ def _tifffile() -> Any:
 
 # Errors Pillow and tifffile raise on broken data.
 _DECODE_ERRORS = (OSError, SyntaxError, EOFError, ValueError, struct.error, zlib.error)
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What a header says about an image, after the reading rules are applied.
-
-    ``width`` and ``height`` are those of the upright (EXIF-oriented) image, ``channels``
-    and ``bit_depth`` those of the decoded array, ``mode`` the file's own mode in words and
-    ``format`` the container ("PNG", "JPEG", "TIFF", ...).
-    """
-
-    width: int
-    height: int
-    channels: int
-    bit_depth: int
-    mode: str
-    format: str
-
-
-@dataclass(frozen=True)
-class ImageMetadata:
-    """What must survive a read -> process -> write round trip.
-
-    ``exif`` is stored with its ``Exif\\0\\0`` prefix (the JPEG APP1 payload form) whatever
-    the source format. ``dpi`` is (x, y) dots per inch.
-    """
-
-    format: str
-    bit_depth: int
-    exif: bytes | None
-    icc_profile: bytes | None
-    dpi: tuple[float, float] | None
 
 
 # --------------------------------------------------------------------------- conversions
