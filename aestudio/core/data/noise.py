@@ -21,43 +21,19 @@ from dataclasses import dataclass
 
 import torch
 
+from aestudio.core.data.noise_syntax import (
+    NOISE_EXAMPLES,
+    NOISE_KINDS,
+    NOISE_PARAMS,
+    NOISE_SYNTAX,
+)
 from aestudio.core.errors import NoiseSpecError
 
 __all__ = ["NOISE_KINDS", "NOISE_SYNTAX", "NoiseModel", "NoiseSpecError", "parse_noise"]
 
-NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "salt-pepper", "speckle")
-
-# Parameter names per kind, in spec order; also the source of the error messages.
-_PARAM_NAMES: dict[str, tuple[str, ...]] = {
-    "none": (),
-    "gaussian": ("SIGMA",),
-    "poisson-gaussian": ("PEAK", "SIGMA"),
-    "salt-pepper": ("FRACTION",),
-    "speckle": ("STD",),
-}
-
-_EXAMPLES: dict[str, str] = {
-    "none": "none",
-    "gaussian": "gaussian:25",
-    "poisson-gaussian": "poisson-gaussian:30,5",
-    "salt-pepper": "salt-pepper:0.05",
-    "speckle": "speckle:0.2",
-}
-
-#: Syntax and meaning of each kind, for help text and UI tooltips before a model exists.
-NOISE_SYNTAX: dict[str, str] = {
-    "none": "none: no noise",
-    "gaussian": "gaussian:SIGMA: additive Gaussian, SIGMA on the 0-255 scale (e.g. gaussian:25)",
-    "poisson-gaussian": (
-        "poisson-gaussian:PEAK,SIGMA: Poisson shot noise with PEAK photons at white, then "
-        "Gaussian read noise SIGMA on the 0-255 scale (e.g. poisson-gaussian:30,5)"
-    ),
-    "salt-pepper": (
-        "salt-pepper:FRACTION: that fraction of pixels set to black or white "
-        "(e.g. salt-pepper:0.05)"
-    ),
-    "speckle": "speckle:STD: multiplicative x*(1+n), n ~ N(0, STD^2) (e.g. speckle:0.2)",
-}
+# The syntax itself is torch-free data, shared with the studio's noise pickers.
+_PARAM_NAMES = NOISE_PARAMS
+_EXAMPLES = NOISE_EXAMPLES
 
 
 def _format_number(value: float) -> str:

@@ -1,0 +1,61 @@
+"""The noise spec syntax as plain data: kinds, parameter names, examples and help text.
+
+Torch-free, so that the studio can build its noise pickers before the engine is loaded;
+:mod:`aestudio.core.data.noise` parses and applies specs written in this syntax.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NOISE_EXAMPLES", "NOISE_KINDS", "NOISE_PARAMS", "NOISE_SYNTAX", "noise_defaults"]
+
+NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "salt-pepper", "speckle")
+
+#: Parameter names per kind, in spec order; also the source of the error messages.
+NOISE_PARAMS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "gaussian": ("SIGMA",),
+    "poisson-gaussian": ("PEAK", "SIGMA"),
+    "salt-pepper": ("FRACTION",),
+    "speckle": ("STD",),
+}
+
+#: A typical spec of each kind (its parameters are sensible defaults).
+NOISE_EXAMPLES: dict[str, str] = {
+    "none": "none",
+    "gaussian": "gaussian:25",
+    "poisson-gaussian": "poisson-gaussian:30,5",
+    "salt-pepper": "salt-pepper:0.05",
+    "speckle": "speckle:0.2",
+}
+
+#: Syntax and meaning of each kind, for help text and UI tooltips before a model exists.
+NOISE_SYNTAX: dict[str, str] = {
+    "none": "none: no noise",
+    "gaussian": "gaussian:SIGMA: additive Gaussian, SIGMA on the 0-255 scale (e.g. gaussian:25)",
+    "poisson-gaussian": (
+        "poisson-gaussian:PEAK,SIGMA: Poisson shot noise with PEAK photons at white, then "
+        "Gaussian read noise SIGMA on the 0-255 scale (e.g. poisson-gaussian:30,5)"
+    ),
+    "salt-pepper": (
+        "salt-pepper:FRACTION: that fraction of pixels set to black or white "
+        "(e.g. salt-pepper:0.05)"
+    ),
+    "speckle": "speckle:STD: multiplicative x*(1+n), n ~ N(0, STD^2) (e.g. speckle:0.2)",
+}
+
+
+def noise_defaults(kind: str) -> tuple[float, ...]:
+    """The parameters of ``kind``'s example spec, e.g. ``(30.0, 5.0)`` for poisson-gaussian.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`NOISE_KINDS`.
+
+    Returns
+    -------
+    tuple of float
+        One value per name in :data:`NOISE_PARAMS`.
+    """
+    _, _, params = NOISE_EXAMPLES[kind].partition(":")
+    return tuple(float(v) for v in params.split(",")) if params else ()
