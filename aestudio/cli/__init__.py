@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from aestudio import __version__
 from aestudio.cli import app, denoise, latent, models, train
 
-# Errors that mean "bad input": one line, exit status 2, no traceback.
+# Exit statuses: a failure the person can fix, a bug, and Ctrl+C.
 EXIT_BAD_INPUT = 2
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from aestudio.core.config import ConfigError
-    from aestudio.core.data.imagefolder import DatasetError
-    from aestudio.core.data.noise import NoiseSpecError
-    from aestudio.core.io.imageio import ImageReadError
-    from aestudio.core.models.modelfile import ModelFileError
-    from aestudio.core.training.trainer import TrainingError
-
-    return (ConfigError, DatasetError, ImageReadError, ModelFileError, NoiseSpecError,
-            TrainingError, FileNotFoundError, NotADirectoryError, PermissionError, ValueError)
+EXIT_BUG = 1
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``aestudio`` command."""
+    """Entry point of the ``aestudio`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for a failure the person can fix (a bad option,
+        a broken file, a full disk; one line on stderr), 1 for a bug (with its traceback),
+        130 after Ctrl+C.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -52,12 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         print("aestudio: interrupted", file=sys.stderr)
-        return 130
-    except _user_errors() as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"aestudio: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        # The one error path of every command: an expected failure is one line; anything
+        # else is a bug, shown with its traceback for the report.
+        from aestudio.core.errors import describe_error, is_user_error
 
+        if is_user_error(exc):
+            print(f"aestudio: error: {describe_error(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        traceback.print_exc()
+        print(f"aestudio: error: {describe_error(exc)}", file=sys.stderr)
+        return EXIT_BUG
 
 if __name__ == "__main__":
     sys.exit(main())

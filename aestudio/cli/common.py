@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import errno
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+from aestudio.core.errors import ConfigError
 
-def _inputs(paths: Sequence[str]) -> list[tuple[Path, str]]:
+
+@contextmanager
+def bad_option() -> Iterator[None]:
+    """Turn a :class:`ValueError` raised inside into a :class:`ConfigError`.
+
+    Core functions raise :class:`ValueError` for arguments they cannot use; around a call
+    whose arguments come straight from the command line, that means a bad option value.
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def gather_inputs(paths: Sequence[str]) -> list[tuple[Path, str]]:
     """Image files named directly, plus every image inside named folders, each with the
     relative path its output keeps."""
     from aestudio.core.data.imagefolder import scan_folder
@@ -23,23 +42,26 @@ def _inputs(paths: Sequence[str]) -> list[tuple[Path, str]]:
         elif path.is_file():
             files.append((path, path.name))
         else:
-            raise FileNotFoundError(f"no such file or folder: {path}")
+            raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(path))
     return files
 
 
-def _load(path: str, device: str = "auto"):
+def load_model(path: str, device: str = "auto"):
+    """The model file at ``path`` on ``device`` (``auto`` picks one)."""
     from aestudio.core.models.modelfile import load_model_file
     from aestudio.core.runtime.device import resolve_device
 
     return load_model_file(path, device=resolve_device(device))
 
 
-def _need_autoencoder(loaded, command: str) -> None:
+def need_autoencoder(loaded, command: str) -> None:
+    """Raise :class:`ConfigError` unless the loaded model has a latent code."""
     if loaded.model.kind != "autoencoder":
-        raise ValueError(f"{command} needs an autoencoder; {loaded.name} has no latent code")
+        raise ConfigError(f"{command} needs an autoencoder; {loaded.name} has no latent code")
 
 
-def _read_for_model(path: Path, loaded):
+def read_for_model(path: Path, loaded):
+    """The image at ``path`` as the model's input tensor ``(C, H, W)``."""
     from aestudio.core.io.imageio import ImageReadError, read_image
     from aestudio.core.models.inference import to_model_tensor
 
@@ -51,7 +73,8 @@ def _read_for_model(path: Path, loaded):
     return to_model_tensor([image], model.channels, model.image_size)[0]
 
 
-def _save_float_image(path: Path, array, bit_depth: int = 8) -> None:
+def save_float_image(path: Path, array, bit_depth: int = 8) -> None:
+    """Write a float image in ``[0, 1]`` as an 8- or 16-bit file."""
     import numpy as np
 
     from aestudio.core.io.imageio import from_float, write_image
@@ -60,9 +83,9 @@ def _save_float_image(path: Path, array, bit_depth: int = 8) -> None:
     write_image(path, from_float(array, dtype))
 
 
-def _unique_output(folder: Path, stem: str, suffix: str, inputs: set[Path]) -> Path:
+def unique_output(folder: Path, stem: str, suffix: str, inputs: set[Path]) -> Path:
     """``folder/stem+suffix``, never one of the inputs."""
     path = folder / f"{stem}{suffix}"
     if path.resolve() in inputs:
-        raise ValueError(f"refusing to overwrite the input {path}; choose another --out folder")
+        raise ConfigError(f"refusing to overwrite the input {path}; choose another --out folder")
     return path

@@ -7,23 +7,29 @@ import json
 import sys
 from pathlib import Path
 
-from aestudio.cli.common import _inputs, _load, _read_for_model, _save_float_image, _unique_output
-from aestudio.cli.options import add_command, device_option
+from aestudio.cli.common import (
+    gather_inputs,
+    load_model,
+    read_for_model,
+    save_float_image,
+    unique_output,
+)
+from aestudio.cli.options import add_command, device_option, unit_interval
 from aestudio.cli.progress import ProgressBar
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     from aestudio.core.models.inference import reconstruct
 
-    loaded = _load(args.model, args.device)
-    files = _inputs(args.inputs)
+    loaded = load_model(args.model, args.device)
+    files = gather_inputs(args.inputs)
     out = Path(args.out)
     resolved = {f.resolve() for f, _ in files}
     for path, relative in files:
-        image = reconstruct(loaded.model, _read_for_model(path, loaded)[None])[0]
-        target = _unique_output(out / Path(relative).parent, path.stem, ".png", resolved)
+        image = reconstruct(loaded.model, read_for_model(path, loaded)[None])[0]
+        target = unique_output(out / Path(relative).parent, path.stem, ".png", resolved)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _save_float_image(target, image)
+        save_float_image(target, image)
     print(f"wrote {len(files)} reconstructions to {out}", file=sys.stderr)
     return 0
 
@@ -31,8 +37,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 def cmd_denoise(args: argparse.Namespace) -> int:
     from aestudio.core.denoise.batch import denoise_files
 
-    loaded = _load(args.model, args.device)
-    files = _inputs(args.inputs)
+    loaded = load_model(args.model, args.device)
+    files = gather_inputs(args.inputs)
     bar = ProgressBar()
 
     def progress(index: int, total: int, name: str, fraction: float) -> None:
@@ -50,7 +56,7 @@ def cmd_denoise(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from aestudio.core.evaluation.evaluate import evaluate_folder
 
-    loaded = _load(args.model, args.device)
+    loaded = load_model(args.model, args.device)
     report = evaluate_folder(loaded, Path(args.data), noise=args.noise, seed=args.seed,
                              limit=args.limit)
     if args.json:
@@ -77,16 +83,16 @@ def add_parsers(sub) -> None:
     p.add_argument("inputs", nargs="+", help="image files or folders")
     p.add_argument("--out", required=True, help="output folder (inputs are never overwritten)")
     p.add_argument("--tile", type=int, help="tile side (default: chosen for the device)")
-    p.add_argument("--amount", type=float, default=1.0,
+    p.add_argument("--amount", type=unit_interval, default=1.0,
                    help="blend: 0 keeps the input, 1 the full denoised result")
-    p.add_argument("--luma", type=float, default=1.0,
+    p.add_argument("--luma", type=unit_interval, default=1.0,
                    help="strength of the luminance correction, 0 to 1 (0 keeps film grain)")
-    p.add_argument("--chroma", type=float, default=1.0,
+    p.add_argument("--chroma", type=unit_interval, default=1.0,
                    help="strength of the colour-noise correction, 0 to 1")
     p.add_argument("--suffix", default="", help="added to each output file's stem")
     p.add_argument("--float32", action="store_true",
-                   help="compute in float32 where bfloat16 would be used (about half as fast; "
-                        "the results differ by well under one 8-bit level)")
+                   help="compute in float32 where bfloat16 would be used (slower; "
+                        "docs/denoise.md compares the two)")
     device_option(p)
 
     p = add_command(sub, "evaluate", cmd_evaluate, "mean PSNR and SSIM of the model's output on a folder")

@@ -10,41 +10,65 @@ import sys
 import threading
 from pathlib import Path
 
-from aestudio.cli.options import add_command, device_option
-from aestudio.cli.progress import ProgressBar, _format_eta
+from aestudio.cli.options import add_command, add_config_options, given
+from aestudio.cli.progress import ProgressBar, format_eta
+from aestudio.core.config import DataConfig, TrainConfig
+from aestudio.core.errors import ConfigError
+
+# Fields of the configs that have their own flag (or argument) in this command.
+_DATA_SKIP = ("folder",)
+# Words the command line adds to a field's help.
+_EXTRA_HELP = {
+    "noise": "One of gaussian:SIGMA, poisson-gaussian:PEAK,SIGMA, salt-pepper:FRACTION, "
+             "speckle:SIGMA or none (sigma on the 0-255 scale).",
+    "epochs": "With --max-minutes alone, the time budget decides.",
+}
+
+
+def _field_names(cls: type, skip: tuple[str, ...] = ()) -> list[str]:
+    import dataclasses
+
+    return [f.name for f in dataclasses.fields(cls) if f.name not in skip]
+
+
+def _parse_option(item: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--option``: JSON for numbers, lists, objects and booleans."""
+    key, _, value = item.partition("=")
+    parsed = json.loads(value) if value[:1] in "[{0123456789-tf" \
+        and value not in ("-",) else value
+    return key.replace("-", "_"), parsed
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from aestudio.core import events as ev
-    from aestudio.core.config import DataConfig, TrainConfig
     from aestudio.core.training.trainer import TrainingJob, fit, resume_job
 
-    overrides = {k: v for k, v in {
-        "epochs": args.epochs, "max_minutes": args.max_minutes, "device": args.device,
-    }.items() if v is not None}
+    train_given = given(args, _field_names(TrainConfig))
     if args.max_minutes is not None and args.epochs is None:
-        overrides["epochs"] = 100_000  # the time budget decides
+        train_given["epochs"] = 100_000  # the time budget decides
     if args.resume:
-        job = resume_job(args.out, **overrides)
+        # Flags given with --resume change how training goes on; the data and the model stay.
+        job = resume_job(args.out, **train_given)
         job = replace(job, data=replace(job.data, folder=str(args.data)))
     else:
         options = {}
         if args.latent_dim is not None:
             options["latent_dim"] = args.latent_dim
         for item in args.option or []:
-            key, _, value = item.partition("=")
-            options[key.replace("-", "_")] = json.loads(value) if value[:1] in "[{0123456789-tf" \
-                and value not in ("-",) else value
-        data = DataConfig(folder=str(args.data), size=args.size, patch=args.patch,
-                          channels=args.channels, val_fraction=args.val_fraction)
-        train = TrainConfig(task=args.task, noise=args.noise, batch_size=args.batch_size,
-                            lr=args.lr, seed=args.seed, **overrides)
+            try:
+                key, value = _parse_option(item)
+            except json.JSONDecodeError:
+                raise ConfigError(f"--option {item}: the value is not valid JSON") from None
+            options[key] = value
+        data = DataConfig(folder=str(args.data),
+                          **given(args, _field_names(DataConfig, _DATA_SKIP)))
+        train = TrainConfig(**train_given)
         job = TrainingJob(model=args.model, model_options=options, data=data, train=train,
                           out=Path(args.out))
     if not args.resume and Path(args.out).exists() and not args.overwrite:
-        raise ValueError(f"{args.out} exists; pass --resume to continue it or --overwrite")
+        raise ConfigError(f"{args.out} exists; pass --resume to continue it or --overwrite")
 
     # Under torchrun only rank 0 talks; the others train silently.
     quiet = int(os.environ.get("RANK", "0")) > 0
@@ -66,7 +90,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             val = f" val {state['val']:.5f}" if state["val"] is not None else ""
             bar.update(event.fraction, f"epoch {event.epoch + 1} step {event.step} "
                        f"loss {event.train_loss:.5f}{val} {event.images_per_s:,.0f} img/s "
-                       f"ETA {_format_eta(event.eta_s)}")
+                       f"ETA {format_eta(event.eta_s)}")
         elif isinstance(event, ev.Validated):
             state["val"] = event.val_loss
         elif isinstance(event, ev.Finished):
@@ -100,32 +124,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub) -> None:
-    """Add the parsers of this module's commands to ``sub``."""
+    """Add the parser of ``train`` to ``sub``; the config options are generated."""
     p = add_command(sub, "train", cmd_train, "train a model on a folder of images",
-            "Train a model on a folder of images (labels are subfolder names). "
-            "Ctrl+C stops and saves the model.")
+                    "Train a model on a folder of images (labels are subfolder names). "
+                    "Ctrl+C stops and saves the model.")
     p.add_argument("data", help="folder of images")
     p.add_argument("--model", default="conv-ae", help="mlp-ae, conv-ae, vae or denoiser")
     p.add_argument("--out", required=True, help="model file to write (.aemodel)")
-    p.add_argument("--task", default="reconstruct",
-                   choices=["reconstruct", "denoise", "self-supervised"])
-    p.add_argument("--noise", default="gaussian:25",
-                   help="gaussian:SIGMA, poisson-gaussian:PEAK,SIGMA, salt-pepper:FRACTION, "
-                        "speckle:SIGMA or none (sigma on the 0-255 scale)")
-    p.add_argument("--size", type=int, default=28, help="image side for autoencoders")
-    p.add_argument("--patch", type=int, default=64, help="patch side for denoisers")
-    p.add_argument("--channels", type=int, default=0, choices=[0, 1, 3],
-                   help="1 gray, 3 colour, 0 follow the folder")
     p.add_argument("--latent-dim", type=int, help="size of the latent code")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="any model option, e.g. --option width=64 (repeatable)")
-    p.add_argument("--epochs", type=int, help="passes over the data (default 10)")
-    p.add_argument("--max-minutes", type=float, help="time budget in minutes")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=0)
-    device_option(p, None)
     p.add_argument("--resume", action="store_true",
                    help="continue training the model file given by --out where it stopped")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    add_config_options(p.add_argument_group("data options"), DataConfig, skip=_DATA_SKIP,
+                       extra_help=_EXTRA_HELP)
+    add_config_options(p.add_argument_group("training options"), TrainConfig,
+                       extra_help=_EXTRA_HELP)

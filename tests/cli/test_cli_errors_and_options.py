@@ -1,0 +1,125 @@
+"""Generated training options, the one error path and the progress bar of the CLI."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from aestudio.cli import build_parser, main
+from aestudio.cli.progress import ProgressBar
+from aestudio.core.models import create_model
+from aestudio.core.models.modelfile import read_model_meta, save_model_file
+
+TINY_AE = ["--option", "width=4", "--option", "hidden=16", "--option", "depth=1"]
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    model = create_model("conv-ae", channels=1, image_size=16, latent_dim=2, width=4, hidden=16,
+                         depth=1)
+    return save_model_file(tmp_path / "m.aemodel", model.eval())
+
+
+def _train_help() -> str:
+    commands = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    return commands["train"].format_help()
+
+
+def test_training_options_come_from_the_config(digit_folder: Path, tmp_path: Path) -> None:
+    text = _train_help()
+    # Options without a hand-written flag get one from TrainConfig's fields.
+    for flag in ("--weight-decay", "--schedule", "--checkpoint-minutes", "--no-augment",
+                 "--max-pixels"):
+        assert flag in text
+    assert "{cosine,constant}" in text and "AdamW weight decay. (default: 0.0)" in text
+    out = tmp_path / "m.aemodel"
+    assert main(["train", str(digit_folder), "--size", "16", "--epochs", "1", "--device", "cpu",
+                 "--batch-size", "8", "--weight-decay", "0.01", "--schedule", "constant",
+                 "--no-augment", "--out", str(out), *TINY_AE]) == 0
+    train = read_model_meta(out)["train"]
+    assert train["weight_decay"] == 0.01 and train["schedule"] == "constant"
+    assert train["augment"] is False and train["lr"] == 1e-3  # untouched: the config's default
+
+
+def test_a_bad_option_value_is_one_line_and_status_2(digit_folder: Path, tmp_path: Path,
+                                                    capsys) -> None:
+    capsys.readouterr()
+    assert main(["train", str(digit_folder), "--lr", "50", "--out",
+                 str(tmp_path / "m.aemodel")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("aestudio: error: lr must be") and "\n" not in err
+    assert not (tmp_path / "m.aemodel").exists()
+    assert main(["train", str(digit_folder), "--option", "width={", "--out",
+                 str(tmp_path / "m.aemodel")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "width={" in err and "\n" not in err
+
+
+def test_a_read_only_disk_is_one_line_without_traceback(tiny_model: Path, tmp_path: Path,
+                                                       monkeypatch, capsys) -> None:
+    import aestudio.core.io.imageio as imageio
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(imageio, "write_image", read_only)
+    capsys.readouterr()
+    out = tmp_path / "locked" / "x.png"
+    assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"aestudio: error: {out}: the disk is read-only"
+
+
+def test_a_bug_shows_its_traceback_and_status_1(tiny_model: Path, tmp_path: Path,
+                                               monkeypatch, capsys) -> None:
+    import aestudio.core.io.imageio as imageio
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something impossible")
+
+    monkeypatch.setattr(imageio, "write_image", broken)
+    capsys.readouterr()
+    assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: something impossible" in err
+    assert err.strip().splitlines()[-1].startswith("aestudio: error: RuntimeError")
+    assert "report" in err.strip().splitlines()[-1]
+
+
+def test_bad_latent_arguments_are_option_errors(tiny_model: Path, tmp_path: Path,
+                                                capsys) -> None:
+    capsys.readouterr()
+    assert main(["decode", str(tiny_model), "--z", "1,2,3", "--out",
+                 str(tmp_path / "x.png")]) == 2
+    assert "\n" not in capsys.readouterr().err.strip()
+    assert main(["reconstruct", str(tiny_model), str(tmp_path / "missing"), "--out",
+                 str(tmp_path / "rec")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_a_terminal_only() -> None:
+    piped = io.StringIO()
+    bar = ProgressBar(stream=piped)
+    bar.update(0.5, "half")
+    bar.close()
+    assert piped.getvalue() == ""
+    terminal = _Terminal()
+    bar = ProgressBar(stream=terminal)
+    bar.update(0.25, "quarter")
+    bar.update(1.0, "done")
+    bar.close()
+    assert "100.0%" in terminal.getvalue() and "done" in terminal.getvalue()
+    silent = _Terminal()
+    ProgressBar(stream=silent, enabled=False).update(0.5)
+    assert silent.getvalue() == ""
