@@ -9,15 +9,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from aestudio.core.denoise.mix import mix
 from aestudio.core.denoise.tiling import choose_tile, tiled_apply
+from aestudio.core.facts import LUMA_WEIGHTS
 from aestudio.core.io.imageio import from_float, to_float
 from aestudio.core.models.base import ImageModel
 from aestudio.core.models.denoiser import pad_to_multiple
 from aestudio.core.models.inference import model_device
 from aestudio.core.runtime.precision import autocast
 
-#: ITU-R BT.601 luma weights of R, G and B (the Y of YCbCr as JPEG uses it).
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+__all__ = ["LUMA_WEIGHTS", "denoise_array", "denoise_tensor", "mix_denoised"]
 
 # On a CPU a larger tile than the tiler's choice costs little memory (a few hundred MB of
 # activations for the default denoiser) and spends less time on overlaps.
@@ -53,8 +54,7 @@ def denoise_tensor(
     tile sees its pixels exactly as the whole image would. With an overlap of at least
     four times ``model.reach`` the tiled result equals the whole-image result up to float
     rounding; the default overlap (twice the reach, at most 128) keeps the difference far
-    below one 8-bit level (measured on a trained model: 0.0006/255 at most with 256-pixel
-    tiles, 0.05/255 with 128-pixel tiles). A colour image
+    below one 8-bit level (see docs/denoise.md). A colour image
     given to a gray model is processed channel by channel; a gray image given to a colour
     model is repeated to RGB and averaged back.
 
@@ -71,11 +71,11 @@ def denoise_tensor(
     progress
         Called as ``progress(done, total)`` in tiles.
     stop
-        When set, :class:`~aestudio.core.tiling.InferenceCancelled` is raised.
+        When set, :class:`~aestudio.core.denoise.tiling.InferenceCancelled` is raised.
     mixed_precision
         Compute in bfloat16 (float16 on GPUs without it) where the hardware does so
-        natively (see :mod:`aestudio.core.precision`): about twice as fast on such a CPU,
-        the result differing from float32 by well under one 8-bit level. False: float32.
+        natively (see :mod:`aestudio.core.runtime.precision`), the result differing from
+        float32 by well under one 8-bit level. False: float32.
 
     Returns
     -------
@@ -133,45 +133,18 @@ def denoise_tensor(
 
 def mix_denoised(noisy: torch.Tensor, denoised: torch.Tensor, *, amount: float = 1.0,
                  luma: float = 1.0, chroma: float = 1.0) -> torch.Tensor:
-    """Blend a denoised image with its input, luminance and colour noise separately.
+    """Blend a denoised (C, H, W) or (N, C, H, W) image with its input.
 
-    For RGB images the difference ``denoised - noisy`` is split into its luma part (ITU-R
-    BT.601 Y) and its chroma part (what is left: the Cb/Cr change), and each is applied
-    with its own strength. This is exactly a blend in YCbCr space, done without the
-    conversion. ``chroma=1, luma=0`` removes colour noise and keeps the grain of a film
-    scan; ``luma=0.5`` keeps half of the luminance noise. Gray images use ``luma``.
-
-    Parameters
-    ----------
-    noisy, denoised
-        (C, H, W) or (N, C, H, W) float images of the same shape, C = 1 or 3.
-    amount
-        Overall strength: 0 keeps the input, 1 applies ``luma`` and ``chroma`` fully.
-    luma, chroma
-        Strength of the luminance and the colour correction, each in [0, 1].
+    :func:`aestudio.core.denoise.mix.mix` on channels-first tensors: ``amount`` 0 keeps the
+    input, ``luma`` and ``chroma`` (each 0 to 1) set the strengths of the luminance and the
+    colour correction (``luma=0, chroma=1`` removes colour noise and keeps film grain).
 
     Returns
     -------
     torch.Tensor
         A new tensor (or ``denoised`` itself when all strengths are 1).
     """
-    for name, value in (("amount", amount), ("luma", luma), ("chroma", chroma)):
-        if not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name} must be between 0 and 1; got {value}")
-    if noisy.shape != denoised.shape:
-        raise ValueError(f"shapes differ: {tuple(noisy.shape)} and {tuple(denoised.shape)}")
-    channels = noisy.shape[-3]
-    if amount == 1.0 and luma == 1.0 and (chroma == 1.0 or channels == 1):
-        return denoised
-    diff = denoised - noisy
-    if channels == 3 and luma != chroma:
-        weights = torch.tensor(LUMA_WEIGHTS, dtype=diff.dtype, device=diff.device)
-        y = torch.einsum("...chw,c->...hw", diff, weights).unsqueeze(-3)
-        diff.mul_(chroma).add_(y, alpha=luma - chroma)
-        del y
-    else:
-        diff.mul_(luma)
-    return diff.mul_(amount).add_(noisy)
+    return mix(noisy, denoised, amount=amount, luma=luma, chroma=chroma, channel_axis=-3)
 
 
 def denoise_array(model: ImageModel, image: np.ndarray, *, amount: float = 1.0,

@@ -11,15 +11,11 @@ import torch
 from aestudio.core.data.imagefolder import decode_folder, scan_folder
 from aestudio.core.data.noise import parse_noise
 from aestudio.core.denoise.apply import denoise_tensor
-from aestudio.core.evaluation.metrics import psnr, ssim
+from aestudio.core.evaluation.metrics import psnr, quantize, ssim
 from aestudio.core.models.inference import reconstruct
 from aestudio.core.models.modelfile import LoadedModel
 
-
-def quantize(x: torch.Tensor, bit_depth: int = 8) -> torch.Tensor:
-    """Round to the integer levels a saved image would have (the benchmark convention)."""
-    levels = 65535.0 if bit_depth == 16 else 255.0
-    return torch.round(x.clamp(0, 1) * levels) / levels
+__all__ = ["evaluate_folder", "quantize"]
 
 
 def _seeded(seed: int, index: int) -> torch.Generator:

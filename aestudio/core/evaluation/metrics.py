@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torchmetrics.functional.image import structural_similarity_index_measure
 
-__all__ = ["psnr", "psnr_per_image", "ssim", "ssim_per_image"]
+from aestudio.core.denoise.mix import quantize as _quantize_array
+
+__all__ = ["psnr", "psnr_per_image", "quality_scores", "quantize", "ssim", "ssim_per_image"]
 
 ImageLike = torch.Tensor | np.ndarray
 
-# Wang et al. 2004 constants, as in scikit-image's structural_similarity with
-# gaussian_weights=True, sigma=1.5, use_sample_covariance=False.
+# Wang et al. 2004 settings, as in scikit-image's structural_similarity with
+# gaussian_weights=True, sigma=1.5, use_sample_covariance=False (torchmetrics' Gaussian
+# window for sigma 1.5 is 11 pixels wide).
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
@@ -108,14 +111,6 @@ def psnr(output: ImageLike, reference: ImageLike, data_range: float = 1.0) -> fl
     return float(np.mean(psnr_per_image(output, reference, data_range)))
 
 
-def _gaussian_window(
-    size: int, sigma: float, dtype: torch.dtype, device: torch.device
-) -> torch.Tensor:
-    coords = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
-    window = torch.exp(-0.5 * (coords / sigma) ** 2)
-    return window / window.sum()
-
-
 def ssim_per_image(output: ImageLike, reference: ImageLike, data_range: float = 1.0) -> np.ndarray:
     """Structural similarity of each image in a batch, averaged over its channels.
 
@@ -127,35 +122,21 @@ def ssim_per_image(output: ImageLike, reference: ImageLike, data_range: float = 
         Shape (N,), float64, values in [-1, 1].
     """
     out, ref = _pair(output, reference, data_range)
-    n, c, h, w = out.shape
+    h, w = out.shape[-2:]
     if h < SSIM_WINDOW or w < SSIM_WINDOW:
         raise ValueError(
             f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {h}x{w}"
         )
-    c1 = (SSIM_K1 * data_range) ** 2
-    c2 = (SSIM_K2 * data_range) ** 2
-    g = _gaussian_window(SSIM_WINDOW, SSIM_SIGMA, out.dtype, out.device)
-    maps = 5 * c
-    # Separable Gaussian as two grouped convolutions, one group per (statistic, channel).
-    g_rows = g.view(1, 1, -1, 1).expand(maps, 1, -1, 1)
-    g_cols = g.view(1, 1, 1, -1).expand(maps, 1, 1, -1)
-
-    scores = np.empty(n, dtype=np.float64)
-    for i in range(n):  # one image at a time keeps memory at a few copies of one image
-        x, y = out[i : i + 1], ref[i : i + 1]
-        stack = torch.cat([x, y, x * x, y * y, x * y], dim=1)
-        # 'valid' filtering: the mean over the valid region equals scikit-image's mean over
-        # its reflect-filtered map cropped by (window - 1) / 2 on every side.
-        filtered = F.conv2d(F.conv2d(stack, g_rows, groups=maps), g_cols, groups=maps)
-        mu_x, mu_y, e_xx, e_yy, e_xy = filtered.split(c, dim=1)
-        var_x = e_xx - mu_x * mu_x
-        var_y = e_yy - mu_y * mu_y
-        cov_xy = e_xy - mu_x * mu_y
-        numerator = (2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)
-        denominator = (mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2)
-        # Equal-sized maps per channel, so the mean over all equals the mean of channel means.
-        scores[i] = float((numerator / denominator).mean())
-    return scores
+    # torchmetrics pads by reflection and averages over the whole map; Wang et al. (and
+    # scikit-image) average over the region where the window fits inside the image, so take
+    # the full map and crop the padding off.
+    _, full = structural_similarity_index_measure(
+        out, ref, gaussian_kernel=True, sigma=SSIM_SIGMA, kernel_size=SSIM_WINDOW,
+        reduction="none", data_range=float(data_range), k1=SSIM_K1, k2=SSIM_K2,
+        return_full_image=True)
+    pad = (SSIM_WINDOW - 1) // 2
+    scores = full[..., pad:-pad, pad:-pad].mean(dim=(1, 2, 3))
+    return scores.cpu().numpy().astype(np.float64)
 
 
 def ssim(output: ImageLike, reference: ImageLike, data_range: float = 1.0) -> float:
@@ -179,3 +160,50 @@ def ssim(output: ImageLike, reference: ImageLike, data_range: float = 1.0) -> fl
         In [-1, 1]; 1.0 for identical images.
     """
     return float(np.mean(ssim_per_image(output, reference, data_range)))
+
+
+def quantize(image: ImageLike, bit_depth: int = 8) -> ImageLike:
+    """Round to the integer levels a saved image would have (the benchmark convention).
+
+    Parameters
+    ----------
+    image : torch.Tensor or numpy.ndarray
+        Float image, nominally in [0, 1] (clipped first).
+    bit_depth : int
+        8 or 16.
+
+    Returns
+    -------
+    torch.Tensor or numpy.ndarray
+        Of the input's type.
+    """
+    if isinstance(image, torch.Tensor):
+        levels = 65535.0 if bit_depth == 16 else 255.0
+        return torch.round(image.clamp(0, 1) * levels) / levels
+    return _quantize_array(image, bit_depth)
+
+
+def quality_scores(output: np.ndarray, noisy: np.ndarray, reference: np.ndarray,
+                   bit_depth: int = 8) -> dict[str, float]:
+    """PSNR (dB) and SSIM of an output and of the noisy input against a clean reference.
+
+    Parameters
+    ----------
+    output, noisy, reference : numpy.ndarray
+        (H, W, C) float images in [0, 1] (``noisy`` may overshoot: synthetic noise is not
+        clipped; it is clipped for SSIM).
+    bit_depth : int
+        The output is rounded to this depth first, as a saved file would be.
+
+    Returns
+    -------
+    dict
+        ``psnr`` and ``noisy_psnr``; ``ssim`` and ``noisy_ssim`` too when the image holds
+        SSIM's 11 x 11 window.
+    """
+    out = quantize(output, bit_depth)
+    scores = {"psnr": psnr(out, reference), "noisy_psnr": psnr(noisy, reference)}
+    if min(reference.shape[:2]) >= SSIM_WINDOW:
+        scores["ssim"] = ssim(out, reference)
+        scores["noisy_ssim"] = ssim(np.clip(noisy, 0, 1), reference)
+    return scores
