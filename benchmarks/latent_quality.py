@@ -48,7 +48,9 @@ def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
     from aestudio.core.data.imagefolder import decode_folder, scan_folder
     from aestudio.core.data.pca import fit_pca
     from aestudio.core.data.training_data import split_indices
-    from aestudio.core.latent.explore import build_map, encode_images, knn_label_accuracy
+    from aestudio.core.latent.codes import encode_images
+    from aestudio.core.latent.map import build_map
+    from aestudio.core.latent.scores import knn_label_accuracy
     from aestudio.core.models.modelfile import load_model_file
 
     loaded = load_model_file(model_path)

@@ -9,17 +9,12 @@ import pytest
 import torch
 
 from aestudio.core.data.pca import fit_pca
-from aestudio.core.latent.explore import (
-    build_map,
-    encode_folder,
-    grid_cells,
-    grid_codes,
-    grid_mosaic,
-    knn_label_accuracy,
-    nonlinear_status,
-)
+from aestudio.core.latent.codes import encode_folder
 from aestudio.core.latent.export import read_table, save_gif, save_strip, write_table
+from aestudio.core.latent.grid import grid_cells, grid_codes, grid_mosaic
 from aestudio.core.latent.layouts import PointIndex
+from aestudio.core.latent.map import build_map, nonlinear_status
+from aestudio.core.latent.scores import knn_label_accuracy
 from aestudio.core.models import create_model
 from tests.conftest import make_digit_folder
 
@@ -101,7 +96,7 @@ def test_knn_accuracy_on_separable_and_random_data() -> None:
 
 def test_approximate_layout_mixes_nearest_codes(monkeypatch) -> None:
     codes = np.random.default_rng(5).normal(size=(40, 4))
-    import aestudio.core.latent.explore as latent
+    import aestudio.core.latent.map as latent
 
     # A stand-in embedding keeps this test free of optional packages.
     monkeypatch.setattr(latent, "embed_nonlinear", lambda z, method, seed: z[:, :2] * 3.0)
