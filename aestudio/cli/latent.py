@@ -6,9 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from aestudio.cli.common import _load, _need_autoencoder, _read_for_model, _save_float_image
+from aestudio.cli.common import (
+    bad_option,
+    load_model,
+     need_autoencoder,
+    read_for_model,
+    save_float_image,
+)
 from aestudio.cli.options import add_command, device_option
 from aestudio.cli.progress import ProgressBar
+from aestudio.core.errors import ConfigError
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
@@ -17,8 +24,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from aestudio.core.data.imagefolder import decode_folder, scan_folder
     from aestudio.core.models.inference import encode
 
-    loaded = _load(args.model, args.device)
-    _need_autoencoder(loaded, "encode")
+    loaded = load_model(args.model, args.device)
+    need_autoencoder(loaded, "encode")
     model = loaded.model
     scan = scan_folder(args.data)
     for skipped in scan.skipped:
@@ -51,16 +58,17 @@ def _parse_code(text: str) -> list[float]:
     try:
         return [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ValueError(f"--z must be numbers separated by commas; got {text!r}") from None
+        raise ConfigError(f"--z must be numbers separated by commas; got {text!r}") from None
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
     from aestudio.core.models.inference import decode
 
-    loaded = _load(args.model, args.device)
-    _need_autoencoder(loaded, "decode")
-    image = decode(loaded.model, [_parse_code(args.z)])[0]
-    _save_float_image(Path(args.out), image)
+    loaded = load_model(args.model, args.device)
+    need_autoencoder(loaded, "decode")
+    with bad_option():
+        image = decode(loaded.model, [_parse_code(args.z)])[0]
+    save_float_image(Path(args.out), image)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -70,13 +78,14 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
     from aestudio.core.latent.interpolation import interpolate_images
 
-    loaded = _load(args.model, args.device)
-    _need_autoencoder(loaded, "interpolate")
-    first = _read_for_model(Path(args.image_a), loaded)
-    second = _read_for_model(Path(args.image_b), loaded)
-    frames, _ = interpolate_images(loaded.model, first, second, args.steps, args.mode)
+    loaded = load_model(args.model, args.device)
+    need_autoencoder(loaded, "interpolate")
+    first = read_for_model(Path(args.image_a), loaded)
+    second = read_for_model(Path(args.image_b), loaded)
+    with bad_option():
+        frames, _ = interpolate_images(loaded.model, first, second, args.steps, args.mode)
     strip = np.concatenate(list(frames), axis=1)
-    _save_float_image(Path(args.out), strip)
+    save_float_image(Path(args.out), strip)
     print(f"wrote {args.steps} frames to {args.out}", file=sys.stderr)
     return 0
 
@@ -87,15 +96,16 @@ def cmd_map(args: argparse.Namespace) -> int:
     from aestudio.core.latent.map_render import render_map
     from aestudio.core.latent.scores import knn_label_accuracy
 
-    loaded = _load(args.model, args.device)
-    _need_autoencoder(loaded, "map")
+    loaded = load_model(args.model, args.device)
+    need_autoencoder(loaded, "map")
     bar = ProgressBar()
     data = encode_folder(loaded.model, args.data,
                          progress=lambda s, d, t: bar.update(d / max(t, 1), f"{s} {d}/{t}"))
     bar.close()
     for note in data.notes:
         print(note, file=sys.stderr)
-    latent_map = build_map(data.codes, args.layout)
+    with bad_option():
+        latent_map = build_map(data.codes, args.layout)
     note = f"{len(data):,} images\n{loaded.name}, {data.latent_dim}-number code"
     if len(data.label_names) > 1:
         accuracy = knn_label_accuracy(latent_map.positions, data.labels, 5)
