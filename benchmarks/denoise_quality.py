@@ -106,8 +106,9 @@ def crop_folder(source: Path, names: list[str] | None, limit: int | None, crop: 
     """``source`` as is, or a folder of its first ``limit`` images (centre-cropped)."""
     if limit is None and crop is None and names is None:
         return source
-    from aestudio.core.data.imagefolder import scan_folder
-    from aestudio.core.io.imageio import read_image, write_image
+    from aestudio.core.data.scan import scan_folder
+    from aestudio.core.io.read import read_image
+    from aestudio.core.io.write import write_image
 
     target.mkdir(parents=True, exist_ok=True)
     records = [r for r in scan_folder(source).images if names is None or r.path.name in names]
@@ -124,8 +125,9 @@ def crop_folder(source: Path, names: list[str] | None, limit: int | None, crop: 
 def noisy_set(folder: Path, noise: str, seed: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Clean and noisy (C, H, W) float images, the noise drawn exactly as
     :func:`aestudio.core.evaluation.evaluate.evaluate_folder` draws it (checked against its report)."""
-    from aestudio.core.data.imagefolder import decode_folder, scan_folder
+    from aestudio.core.data.decode import decode_folder
     from aestudio.core.data.noise import parse_noise
+    from aestudio.core.data.scan import scan_folder
 
     decoded = decode_folder(scan_folder(folder), size=None, channels=None)
     model = parse_noise(noise)
@@ -264,7 +266,7 @@ print(json.dumps({"before": before, "peak": hwm(), "seconds": time.perf_counter(
 
 def measure_memory(model_path: Path, width: int, height: int, work: Path) -> dict[str, Any]:
     """Peak memory added by denoising one RGB photo, in a fresh process (VmHWM)."""
-    from aestudio.core.io.imageio import write_image
+    from aestudio.core.io.write import write_image
 
     source = work / f"photo_{width}x{height}.tif"
     if not source.exists():

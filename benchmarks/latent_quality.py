@@ -45,8 +45,9 @@ def evaluate(model_path: Path, folder: Path, k: int = 5) -> dict[str, float]:
     """The figures for one model file and its training folder."""
     import torch
 
-    from aestudio.core.data.imagefolder import decode_folder, scan_folder
+    from aestudio.core.data.decode import decode_folder
     from aestudio.core.data.pca import fit_pca
+    from aestudio.core.data.scan import scan_folder
     from aestudio.core.data.training_data import split_indices
     from aestudio.core.latent.codes import encode_images
     from aestudio.core.latent.map import build_map

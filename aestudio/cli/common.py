@@ -29,7 +29,7 @@ def bad_option() -> Iterator[None]:
 def gather_inputs(paths: Sequence[str]) -> list[tuple[Path, str]]:
     """Image files named directly, plus every image inside named folders, each with the
     relative path its output keeps."""
-    from aestudio.core.data.imagefolder import scan_folder
+    from aestudio.core.data.scan import scan_folder
 
     files: list[tuple[Path, str]] = []
     for name in paths:
@@ -62,7 +62,8 @@ def need_autoencoder(loaded, command: str) -> None:
 
 def read_for_model(path: Path, loaded):
     """The image at ``path`` as the model's input tensor ``(C, H, W)``."""
-    from aestudio.core.io.imageio import ImageReadError, read_image
+    from aestudio.core.errors import ImageReadError
+    from aestudio.core.io.read import read_image
     from aestudio.core.models.inference import to_model_tensor
 
     try:
@@ -77,7 +78,8 @@ def save_float_image(path: Path, array, bit_depth: int = 8) -> None:
     """Write a float image in ``[0, 1]`` as an 8- or 16-bit file."""
     import numpy as np
 
-    from aestudio.core.io.imageio import from_float, write_image
+    from aestudio.core.io.convert import from_float
+    from aestudio.core.io.write import write_image
 
     dtype = np.uint16 if bit_depth == 16 else np.uint8
     write_image(path, from_float(array, dtype))

@@ -21,7 +21,8 @@ from aestudio.core.errors import ConfigError
 def cmd_encode(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from aestudio.core.data.imagefolder import decode_folder, scan_folder
+    from aestudio.core.data.decode import decode_folder
+    from aestudio.core.data.scan import scan_folder
     from aestudio.core.models.inference import encode
 
     loaded = load_model(args.model, args.device)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from aestudio.cli import build_parser, main
-from aestudio.core.io.imageio import read_image
+from aestudio.core.io.read import read_image
 from aestudio.core.models.inference import decode
 from aestudio.core.models.modelfile import load_model_file
 

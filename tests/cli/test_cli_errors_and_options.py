@@ -63,12 +63,12 @@ def test_a_bad_option_value_is_one_line_and_status_2(digit_folder: Path, tmp_pat
 
 def test_a_read_only_disk_is_one_line_without_traceback(tiny_model: Path, tmp_path: Path,
                                                        monkeypatch, capsys) -> None:
-    import aestudio.core.io.imageio as imageio
+    import aestudio.core.io.write as write_module
 
     def read_only(path, *args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
-    monkeypatch.setattr(imageio, "write_image", read_only)
+    monkeypatch.setattr(write_module, "write_image", read_only)
     capsys.readouterr()
     out = tmp_path / "locked" / "x.png"
     assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(out)]) == 2
@@ -78,12 +78,12 @@ def test_a_read_only_disk_is_one_line_without_traceback(tiny_model: Path, tmp_pa
 
 def test_a_bug_shows_its_traceback_and_status_1(tiny_model: Path, tmp_path: Path,
                                                monkeypatch, capsys) -> None:
-    import aestudio.core.io.imageio as imageio
+    import aestudio.core.io.write as write_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("something impossible")
 
-    monkeypatch.setattr(imageio, "write_image", broken)
+    monkeypatch.setattr(write_module, "write_image", broken)
     capsys.readouterr()
     assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err

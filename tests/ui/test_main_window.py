@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
 
-from aestudio.core.io.imageio import write_image
+from aestudio.core.io.write import write_image
 from aestudio.ui.common.settings import app_settings
 from aestudio.ui.main_window import MainWindow
 

@@ -17,14 +17,10 @@ import numpy as np
 import torch
 
 from aestudio.core.config import DataConfig
-from aestudio.core.data.imagefolder import (
-    DecodedSet,
-    ImageRecord,
-    Skipped,
-    decode_folder,
-    default_cache_dir,
-    scan_folder,
-)
+from aestudio.core.data.cache import default_cache_dir
+from aestudio.core.data.decode import decode_folder
+from aestudio.core.data.records import DecodedSet, ImageRecord, Skipped
+from aestudio.core.data.scan import scan_folder
 
 ProgressFn = Callable[[str, int, int], None]
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from aestudio.core.denoise.mix import mix
 from aestudio.core.denoise.tiling import choose_tile, tiled_apply
 from aestudio.core.facts import LUMA_WEIGHTS
-from aestudio.core.io.imageio import from_float, to_float
+from aestudio.core.io.convert import from_float, to_float
 from aestudio.core.models.base import ImageModel
 from aestudio.core.models.denoiser import pad_to_multiple
 from aestudio.core.models.inference import model_device

@@ -13,7 +13,9 @@ import torch
 
 from aestudio import __version__
 from aestudio.core.denoise.apply import denoise_tensor, mix_denoised
-from aestudio.core.io.imageio import read_image, read_metadata, to_float, write_image
+from aestudio.core.io.convert import to_float
+from aestudio.core.io.read import read_image, read_metadata
+from aestudio.core.io.write import write_image
 from aestudio.core.models.inference import model_device
 from aestudio.core.models.modelfile import LoadedModel
 from aestudio.core.runtime.precision import mixed_precision_dtype
@@ -38,7 +40,7 @@ def blend(noisy: torch.Tensor, denoised: torch.Tensor, amount: float, *, luma: f
 
 def _to_integer(y: torch.Tensor, dtype: np.dtype) -> np.ndarray:
     """(C, H, W) float in [0, 1] to an (H, W, C) integer image, as
-    :func:`~aestudio.core.io.imageio.from_float` does, but in place to spare a large
+    :func:`~aestudio.core.io.convert.from_float` does, but in place to spare a large
     photo several full-size float copies."""
     top = float(np.iinfo(dtype).max)
     y = y.nan_to_num_(0.0).clamp_(0.0, 1.0).mul_(top).round_()

@@ -33,7 +33,7 @@ from aestudio.core.denoise.regions import (
     plan_regions,
 )
 from aestudio.core.events import EventCallback
-from aestudio.core.io.imageio import to_float
+from aestudio.core.io.convert import to_float
 
 if TYPE_CHECKING:
     import torch

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from aestudio.core.data.imagefolder import decode_folder, scan_folder
+from aestudio.core.data.decode import decode_folder
 from aestudio.core.data.noise import parse_noise
+from aestudio.core.data.scan import scan_folder
 from aestudio.core.denoise.apply import denoise_tensor
 from aestudio.core.evaluation.metrics import psnr, quantize, ssim
 from aestudio.core.models.inference import reconstruct

@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aestudio.core.data.imagefolder import (
-    ScanCancelled,
-    decode_folder,
-    default_cache_dir,
-    scan_folder,
-)
+from aestudio.core.data.cache import default_cache_dir
+from aestudio.core.data.decode import decode_folder
+from aestudio.core.data.records import ScanCancelled
+from aestudio.core.data.scan import scan_folder
 
 if TYPE_CHECKING:
     from aestudio.core.models.base import Autoencoder

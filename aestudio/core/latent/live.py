@@ -208,7 +208,7 @@ def run_refresh(plan: RefreshPlan, stop: threading.Event | None = None) -> Refre
     plan : RefreshPlan
     stop : threading.Event, optional
         Checked between chunks of images; raises
-        :class:`~aestudio.core.data.imagefolder.ScanCancelled` when set.
+        :class:`~aestudio.core.data.records.ScanCancelled` when set.
 
     Returns
     -------

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from aestudio.core.data.imagefolder import resize_square
-from aestudio.core.io.imageio import to_float
+from aestudio.core.data.resize import resize_square
+from aestudio.core.io.convert import to_float
 from aestudio.core.models.base import Autoencoder, ImageModel
 
 DEFAULT_BATCH = 256

@@ -1,6 +1,6 @@
 """The dataset panel: what is in the open folder, and what had to be left out.
 
-Scanning reads image headers only (:func:`aestudio.core.data.imagefolder.scan_folder`) in a
+Scanning reads image headers only (:func:`aestudio.core.data.scan.scan_folder`) in a
 background job with a progress bar and Cancel. The panel then shows a virtualised grid of
 thumbnails (see :mod:`aestudio.ui.dataset.thumbnails`), the number of images per label (click one
 to show only its images), the size, mode and bit depth of the selected image, and the
@@ -54,7 +54,7 @@ from aestudio.ui.dataset.thumbnails import (
 )
 
 if TYPE_CHECKING:
-    from aestudio.core.data.imagefolder import ImageRecord, ScanResult, Skipped
+    from aestudio.core.data.records import ImageRecord, ScanResult, Skipped
 
 NO_LABEL = "(no label)"
 DEFAULT_ICON = 56
@@ -72,7 +72,7 @@ def scan_job(folder: str):
     """The background job that scans ``folder`` (progress as ``("progress", done, total)``)."""
 
     def job(worker: Worker) -> ScanResult:
-        from aestudio.core.data.imagefolder import scan_folder
+        from aestudio.core.data.scan import scan_folder
 
         return scan_folder(
             folder, stop=worker.stop_event,

@@ -42,7 +42,7 @@ from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emi
 from aestudio.ui.common.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
-    from aestudio.core.data.imagefolder import ImageRecord
+    from aestudio.core.data.records import ImageRecord
 
 THUMBNAIL_PIXELS = 128  # decoded size; the view shows them at any smaller icon size
 CACHE_SIZE = 1000  # thumbnails kept (at most 64 KiB each: about 64 MiB in all)
@@ -68,10 +68,10 @@ def decode_thumbnail(path: str | Path, size: int = THUMBNAIL_PIXELS) -> QImage:
 
     Raises
     ------
-    aestudio.core.io.imageio.ImageReadError
+    aestudio.core.errors.ImageReadError
         When the file cannot be decoded.
     """
-    from aestudio.core.io.imageio import read_image
+    from aestudio.core.io.read import read_image
     from aestudio.ui.common.image_convert import array_to_qimage
 
     array, _ = read_image(path, draft=size)

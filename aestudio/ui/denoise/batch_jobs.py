@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aestudio.core.io.imageio import IMAGE_SUFFIXES, ImageInfo, read_header
+from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
+from aestudio.core.io.read import read_header
 from aestudio.ui.common.errors import first_line
 from aestudio.ui.common.workers import JobFn, Worker
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aestudio.core.io.imageio import to_float
+from aestudio.core.io.convert import to_float
 from aestudio.ui.common.workers import JobFn, Worker
 
 if TYPE_CHECKING:

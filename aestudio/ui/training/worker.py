@@ -258,7 +258,7 @@ def run_training(worker: Worker, request: TrainRequest) -> TrainResult | None:
     TrainResult or None
         None when stopped before the images were loaded (nothing was trained or written).
     """
-    from aestudio.core.data.imagefolder import ScanCancelled
+    from aestudio.core.data.records import ScanCancelled
     from aestudio.core.data.training_data import load_training_data
     from aestudio.core.models import get_entry
     from aestudio.core.training.trainer import fit

@@ -1,4 +1,4 @@
-"""Tests for aestudio.core.data.imagefolder: scanning, decoding and the decoded cache."""
+"""Tests for aestudio.core.data (scan, decode, cache): scanning, decoding and the decoded cache."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aestudio.core.data import imagefolder
-from aestudio.core.data.imagefolder import (
-    DatasetError,
-    DecodedSet,
-    ScanCancelled,
-    ScanResult,
-    decode_folder,
-    default_cache_dir,
-    scan_folder,
-)
-from aestudio.core.io.imageio import read_image, write_image
+from aestudio.core.data import decode as decode_module
+from aestudio.core.data import scan as scan_module
+from aestudio.core.data.cache import default_cache_dir
+from aestudio.core.data.decode import decode_folder
+from aestudio.core.data.records import DecodedSet, ScanCancelled, ScanResult
+from aestudio.core.data.scan import scan_folder
+from aestudio.core.errors import DatasetError
+from aestudio.core.io.read import read_image
+from aestudio.core.io.write import write_image
 
 RNG = np.random.default_rng(99)
 
@@ -278,7 +276,7 @@ def test_cache_reuse_and_invalidation(
     def no_decoding(*args: object, **kwargs: object) -> None:
         raise AssertionError("decoded again despite the cache")
 
-    monkeypatch.setattr(imagefolder, "read_image", no_decoding)
+    monkeypatch.setattr(decode_module, "read_image", no_decoding)
     calls: list[tuple[int, int]] = []
     second = decode_folder(
         scan_folder(labelled), size=16, cache_dir=cache, progress=lambda *a: calls.append(a)
@@ -289,7 +287,7 @@ def test_cache_reuse_and_invalidation(
     assert second.label_index.tolist() == first.label_index.tolist()
     second.images[0, 0, 0, 0] ^= 1  # copy-on-write: the cache file is not changed
 
-    monkeypatch.setattr(imagefolder, "read_image", read_image)
+    monkeypatch.setattr(decode_module, "read_image", read_image)
     assert (
         decode_folder(scan, size=16, cache_dir=cache).images[0, 0, 0, 0] == first.images[0, 0, 0, 0]
     )
@@ -369,14 +367,14 @@ def test_kept_bytes_spare_the_second_open(
 ) -> None:
     scan = scan_folder(_mixed_folder(tmp_path / "data"))
     opened: list[str] = []
-    real_read_image = imagefolder.read_image
+    real_read_image = decode_module.read_image
 
     def counting(path: object, *args: object, **kwargs: object) -> object:
         if kwargs.get("data") is None:
             opened.append(Path(str(path)).name)
         return real_read_image(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(imagefolder, "read_image", counting)
+    monkeypatch.setattr(decode_module, "read_image", counting)
     ds = decode_folder(scan, size=12)
     assert opened == [] and len(ds) == len(scan.images) - 1
 
@@ -385,17 +383,17 @@ def test_rescan_opens_only_changed_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _mixed_folder(tmp_path / "data")
-    monkeypatch.setattr(imagefolder, "_RACY_NS", 0)  # these files were written just now
-    imagefolder._HEADERS.clear()
+    monkeypatch.setattr(scan_module, "_RACY_NS", 0)  # these files were written just now
+    scan_module._HEADERS.clear()
     first = scan_folder(root)
     reads: list[str] = []
-    real_read_file = imagefolder.read_file
+    real_read_file = scan_module.read_file
 
     def counting(path: object, *args: object) -> object:
         reads.append(Path(str(path)).name)
         return real_read_file(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(imagefolder, "read_file", counting)
+    monkeypatch.setattr(scan_module, "read_file", counting)
     again = scan_folder(root)
     assert again.images == first.images and again.skipped == first.skipped
     assert reads == []
@@ -406,5 +404,5 @@ def test_rescan_opens_only_changed_files(
     changed = scan_folder(root)
     assert reads == ["g0.png"]
     assert changed.images[[r.relpath for r in changed.images].index("a/g0.png")].info.width == 14
-    monkeypatch.setattr(imagefolder, "_RACY_NS", 2_000_000_000)
-    imagefolder._HEADERS.clear()
+    monkeypatch.setattr(scan_module, "_RACY_NS", 2_000_000_000)
+    scan_module._HEADERS.clear()

@@ -13,7 +13,9 @@ from PIL import Image, ImageCms
 
 from aestudio.core.denoise.apply import LUMA_WEIGHTS, denoise_array, denoise_tensor, mix_denoised
 from aestudio.core.denoise.batch import denoise_file, denoise_files
-from aestudio.core.io.imageio import ImageMetadata, read_image, read_metadata, write_image
+from aestudio.core.io.formats import ImageMetadata
+from aestudio.core.io.read import read_image, read_metadata
+from aestudio.core.io.write import write_image
 from aestudio.core.models import create_model
 from aestudio.core.models.modelfile import LoadedModel, load_model_file, save_model_file
 

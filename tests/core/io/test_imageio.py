@@ -1,4 +1,4 @@
-"""Tests for aestudio.core.io.imageio: reading rules, bad inputs, round trips, metadata."""
+"""Tests for aestudio.core.io (read, write, convert, png16, png_fast, tiff): reading rules, bad inputs, round trips, metadata."""
 
 from __future__ import annotations
 
@@ -12,19 +12,12 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms, ImageOps
 
-from aestudio.core.io import imageio
-from aestudio.core.io.imageio import (
-    IMAGE_SUFFIXES,
-    ImageInfo,
-    ImageMetadata,
-    ImageReadError,
-    from_float,
-    read_header,
-    read_image,
-    read_metadata,
-    to_float,
-    write_image,
-)
+from aestudio.core.errors import ImageReadError
+from aestudio.core.io import png16, png_fast, read, source, tiff
+from aestudio.core.io.convert import from_float, to_float
+from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo, ImageMetadata
+from aestudio.core.io.read import read_header, read_image, read_metadata
+from aestudio.core.io.write import write_image
 
 RNG = np.random.default_rng(1234)
 
@@ -232,18 +225,28 @@ def test_16bit_tiff_layouts(tmp_path: Path) -> None:
         assert info.mode == "RGB 16-bit"
 
 
-def test_tiff_pillow_fallback_keeps_16_bits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Layouts tifffile can't decode (LZW, JPEG, ...) go through Pillow at full depth."""
+def test_tiff_compressions_keep_16_bits(tmp_path: Path) -> None:
+    """LZW, zlib and PackBits 16-bit colour decode at full depth (tifffile + imagecodecs)."""
     rgb = rand((10, 12, 3), np.uint16)
-    tifffile.imwrite(tmp_path / "raw.tif", rgb, photometric="rgb")
-    tifffile.imwrite(tmp_path / "zip.tif", rgb, photometric="rgb", compression="zlib")
-    monkeypatch.setattr(imageio, "_tifffile_can_decode", lambda page: False)
-    for name in ("raw.tif", "zip.tif"):  # Pillow's raw decoder, then libtiff
-        out, info = read_image(tmp_path / name)
-        assert np.array_equal(out, rgb), name
-        assert info.bit_depth == 16 and read_header(tmp_path / name) == info
+    for compression in ("lzw", "zlib", "packbits"):
+        path = tmp_path / f"{compression}.tif"
+        tifffile.imwrite(path, rgb, photometric="rgb", compression=compression)
+        out, info = read_image(path)
+        assert np.array_equal(out, rgb), compression
+        assert info.bit_depth == 16 and read_header(path) == info
+
+
+def test_tiff_pillow_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages tifffile can't decode go through Pillow; 16-bit colour there is refused."""
+    rgb8 = rand((10, 12, 3))
+    tifffile.imwrite(tmp_path / "rgb8.tif", rgb8, photometric="rgb", compression="zlib")
+    tifffile.imwrite(tmp_path / "rgb16.tif", rand((10, 12, 3), np.uint16), photometric="rgb")
+    for module in (read, tiff):
+        monkeypatch.setattr(module, "tifffile_can_decode", lambda page: False)
+    out, info = read_image(tmp_path / "rgb8.tif")
+    assert np.array_equal(out, rgb8) and info == read_header(tmp_path / "rgb8.tif")
+    with pytest.raises(ImageReadError, match="16-bit colour"):
+        read_image(tmp_path / "rgb16.tif")
 
 
 def test_float_and_rgba_tiff(tmp_path: Path) -> None:
@@ -426,7 +429,7 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     def boom(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(imageio, "_write_png16", boom)
+    monkeypatch.setattr(png16, "write", boom)
     with pytest.raises(OSError, match="disk full"):
         write_image(path, old)
     assert path.read_bytes() == before  # untouched
@@ -554,7 +557,7 @@ def test_plain_png_path_matches_pillow(tmp_path: Path, monkeypatch: pytest.Monke
         paths[name] = tmp_path / f"{name}.png"
         paths[name].write_bytes(data)
     fast = {name: (_outcome(p), _header_outcome(p)) for name, p in paths.items()}
-    monkeypatch.setattr(imageio, "_plain_png", lambda data, whole: None)
+    monkeypatch.setattr(read, "plain_png", lambda data, whole: None)
     for name, path in paths.items():
         assert fast[name] == (_outcome(path), _header_outcome(path)), name
 
@@ -574,7 +577,7 @@ def test_decode_small_pngs_matches_read_image(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     Image.fromarray(rand((9, 11, 3))).save(buffer, "JPEG")
     files.append(buffer.getvalue())  # not a PNG
-    decoded = imageio.decode_small_pngs(files)
+    decoded = png_fast.decode_small_pngs(files)
     assert len(decoded) == len(files)
     for i, (data, arr) in enumerate(zip(files, decoded, strict=True)):
         path = tmp_path / f"{i}.img"
@@ -594,21 +597,21 @@ def test_decode_small_pngs_matches_read_image(tmp_path: Path) -> None:
     rows[0] = 9  # no such filter type: the whole group is left to read_image
     broken = png8_bytes(np.zeros((4, 4, 1), np.uint8), 0, filters=[0])
     broken = broken[:33] + _chunk(b"IDAT", zlib.compress(bytes(rows))) + _chunk(b"IEND", b"")
-    assert imageio.decode_small_pngs([broken, png8_bytes(rand((4, 4, 1)), 0)]) == [None, None]
+    assert png_fast.decode_small_pngs([broken, png8_bytes(rand((4, 4, 1)), 0)]) == [None, None]
 
 
 def test_read_file_and_given_bytes(tmp_path: Path) -> None:
     path = tmp_path / "a.png"
     write_image(path, rand((6, 7, 3)))
-    data, status = imageio.read_file(path)
+    data, status = source.read_file(path)
     assert data == path.read_bytes() and status.st_size == len(data)
-    assert imageio.read_file(path, limit=10)[0] is None
+    assert source.read_file(path, limit=10)[0] is None
     assert read_header(path, data=data) == read_header(path)
     arr, info = read_image(tmp_path / "elsewhere.png", data=data)  # the path is not opened
     assert np.array_equal(arr, read_image(path)[0]) and info == read_header(path)
     with pytest.raises(ImageReadError, match="empty"):
         read_image(path, data=b"")
     with pytest.raises(ImageReadError, match="file not found"):
-        imageio.read_file(tmp_path / "missing.png")
+        source.read_file(tmp_path / "missing.png")
     with pytest.raises(ImageReadError, match="folder"):
-        imageio.read_file(tmp_path)
+        source.read_file(tmp_path)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from aestudio.core.data.imagefolder import ScanCancelled
 from aestudio.core.data.pca import fit_pca
+from aestudio.core.data.records import ScanCancelled
 from aestudio.core.errors import UserError
 from aestudio.core.events import Snapshot
 from aestudio.core.latent.codes import encode_folder

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from aestudio.core.data.imagefolder import ImageRecord
-from aestudio.core.io.imageio import ImageInfo
-from aestudio.core.io.imageio import write_image as _write_image
+from aestudio.core.data.records import ImageRecord
+from aestudio.core.io.formats import ImageInfo
+from aestudio.core.io.write import write_image as _write_image
 from aestudio.ui.dataset.panel import DatasetPanel
 from aestudio.ui.dataset.thumbnails import THUMBNAIL_PIXELS, RecordRole, decode_thumbnail
 
@@ -103,15 +103,15 @@ def test_cancel_keeps_the_previous_folder(qtbot, panel, tmp_path, monkeypatch, m
     slow = tmp_path / "slow"
     for i in range(80):
         write_image(slow / f"{i}.png", np.zeros((4, 4, 1), np.uint8))
-    import aestudio.core.data.imagefolder as imagefolder
+    import aestudio.core.data.scan as scan_module
 
-    real_header = imagefolder.read_header
+    real_header = scan_module.read_header
 
     def slow_header(*args, **kwargs):
         time.sleep(0.05)
         return real_header(*args, **kwargs)
 
-    monkeypatch.setattr(imagefolder, "read_header", slow_header)
+    monkeypatch.setattr(scan_module, "read_header", slow_header)
     messages: list[str] = []
     panel.status_message.connect(messages.append)
     panel.open_folder(slow)

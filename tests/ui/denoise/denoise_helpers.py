@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from aestudio.core.io.imageio import write_image  # noqa: E402
+from aestudio.core.io.write import write_image  # noqa: E402
 from aestudio.core.models import create_model  # noqa: E402
 from aestudio.core.models.modelfile import save_model_file  # noqa: E402
 

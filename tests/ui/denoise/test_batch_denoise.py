@@ -24,7 +24,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from aestudio.core.io.imageio import read_image  # noqa: E402
+from aestudio.core.io.read import read_image  # noqa: E402
 from aestudio.ui.common.workers import WorkerPool  # noqa: E402
 from aestudio.ui.denoise.batch_panel import (  # noqa: E402
     CANCELLED,

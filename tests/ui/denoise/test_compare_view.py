@@ -26,7 +26,7 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from aestudio.core.denoise.apply import denoise_array  # noqa: E402
-from aestudio.core.io.imageio import from_float  # noqa: E402
+from aestudio.core.io.convert import from_float  # noqa: E402
 from aestudio.core.models.modelfile import load_model_file  # noqa: E402
 from aestudio.ui.common.image_convert import to_uint8  # noqa: E402
 from aestudio.ui.common.workers import Worker, WorkerPool  # noqa: E402
