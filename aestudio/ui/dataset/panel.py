@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelection,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
     Slot,
@@ -27,25 +24,22 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QStackedWidget,
-    QTableView,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+from superqt import QElidingLabel
 
 from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.errors import show_error
 from aestudio.ui.common.jobs import JobRelay, start_job
 from aestudio.ui.common.workers import Worker, WorkerPool
+from aestudio.ui.dataset.labels import NO_LABEL, LabelTable, section_title
+from aestudio.ui.dataset.skipped import SkippedFiles
 from aestudio.ui.dataset.thumbnails import (
     RecordRole,
     ThumbnailGrid,
@@ -54,9 +48,8 @@ from aestudio.ui.dataset.thumbnails import (
 )
 
 if TYPE_CHECKING:
-    from aestudio.core.data.records import ImageRecord, ScanResult, Skipped
+    from aestudio.core.data.records import ImageRecord, ScanResult
 
-NO_LABEL = "(no label)"
 DEFAULT_ICON = 56
 
 
@@ -80,82 +73,6 @@ def scan_job(folder: str):
         )
 
     return job
-
-
-class SkippedModel(QAbstractTableModel):
-    """Skipped files as a two-column table: the file (relative to the folder) and why."""
-
-    HEADERS = ("File", "Reason")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._root: Path | None = None
-        self._items: tuple[Skipped, ...] = ()
-
-    def set_items(self, root: Path, items: tuple[Skipped, ...]) -> None:
-        self.beginResetModel()
-        self._root = root
-        self._items = tuple(items)
-        self.endResetModel()
-
-    def items(self) -> tuple[Skipped, ...]:
-        return self._items
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else 2
-
-    def _name(self, path: Path) -> str:
-        if self._root is not None:
-            try:
-                return path.relative_to(self._root).as_posix()
-            except ValueError:
-                pass
-        return str(path)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        item = self._items[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._name(item.path) if index.column() == 0 else item.reason
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.path}\n{item.reason}"
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-
-class CountBadge(QLabel):
-    """A small rounded count, quiet at zero and warm otherwise."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("0", parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumWidth(24)
-        self.set_count(0)
-
-    def set_count(self, count: int) -> None:
-        self.setText(f"{count:,}")
-        colours = ("palette(button)", "palette(button-text)") if count == 0 \
-            else ("#ffe8a3", "#6b4700")
-        self.setStyleSheet(f"QLabel {{ background: {colours[0]}; color: {colours[1]}; "
-                           "border-radius: 8px; padding: 1px 7px; font-weight: 600; }")
-
-
-def _section_title(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setWeight(QFont.Weight.DemiBold)
-    label.setFont(font)
-    return label
 
 
 class DatasetPanel(QWidget):
@@ -192,8 +109,8 @@ class DatasetPanel(QWidget):
         self._scanning_folder: str | None = None
         self.loader = ThumbnailLoader(pool, parent=self)
         self.model = ThumbnailModel(self.loader, parent=self)
-        self.skipped_model = SkippedModel(self)
         self._build()
+        self.skipped_model = self.skipped_section.model
 
     # -- construction ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -201,13 +118,13 @@ class DatasetPanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
 
-        self.title = QLabel("No folder open")
+        # Long folder names end in an ellipsis instead of widening the dock.
+        self.title = QElidingLabel("No folder open")
         title_font = self.title.font()
         title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
         title_font.setWeight(QFont.Weight.DemiBold)
         self.title.setFont(title_font)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary = QLabel("")
         self.summary.setObjectName("summary")
         self.summary.setEnabled(False)  # the disabled colour reads as secondary text
@@ -255,28 +172,13 @@ class DatasetPanel(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(6)
 
-        box.addWidget(_section_title("Labels"))
-        self.labels = QTableWidget(0, 2)
-        self.labels.setObjectName("labelCounts")
-        self.labels.setHorizontalHeaderLabels(["Label", "Images"])
-        self.labels.verticalHeader().hide()
-        self.labels.verticalHeader().setDefaultSectionSize(22)
-        header = self.labels.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setHighlightSections(False)
-        self.labels.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.labels.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.labels.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.labels.setAlternatingRowColors(True)
-        self.labels.setToolTip("Click a label to show only its images")
+        box.addWidget(section_title("Labels"))
+        self.labels = LabelTable()
         self.labels.itemSelectionChanged.connect(self._on_label_selected)
-        self.labels.setMaximumHeight(170)
-        self.labels.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         box.addWidget(self.labels)
 
         grid_header = QHBoxLayout()
-        self.grid_title = _section_title("Images")
+        self.grid_title = section_title("Images")
         grid_header.addWidget(self.grid_title)
         grid_header.addStretch(1)
         zoom_icon = QLabel("Size")
@@ -314,37 +216,12 @@ class DatasetPanel(QWidget):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         box.addWidget(line)
 
-        skipped_header = QHBoxLayout()
-        self.skipped_toggle = QToolButton()
-        self.skipped_toggle.setObjectName("skippedToggle")
-        self.skipped_toggle.setText("Skipped files")
-        self.skipped_toggle.setCheckable(True)
-        self.skipped_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.skipped_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.skipped_toggle.setAutoRaise(True)
-        self.skipped_toggle.toggled.connect(self.set_skipped_expanded)
-        self.skipped_badge = CountBadge()
-        self.skipped_badge.setToolTip("Files that are not used, each with its reason")
-        skipped_header.addWidget(self.skipped_toggle)
-        skipped_header.addWidget(self.skipped_badge)
-        skipped_header.addStretch(1)
-        box.addLayout(skipped_header)
-
-        self.skipped = QTableView()
-        self.skipped.setObjectName("skippedFiles")
-        self.skipped.setModel(self.skipped_model)
-        self.skipped.verticalHeader().hide()
-        self.skipped.verticalHeader().setDefaultSectionSize(22)
-        self.skipped.horizontalHeader().setStretchLastSection(True)
-        self.skipped.horizontalHeader().setHighlightSections(False)
-        self.skipped.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.skipped.setWordWrap(True)  # reasons wrap; file names are elided in the middle
-        self.skipped.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.skipped.setAlternatingRowColors(True)
-        self.skipped.setMinimumHeight(120)
-        self.skipped.setMaximumHeight(200)
-        self.skipped.hide()
-        box.addWidget(self.skipped)
+        self.skipped_section = SkippedFiles()
+        # The section's parts, by the names the rest of the panel and its tests use.
+        self.skipped_toggle = self.skipped_section.toggle
+        self.skipped_badge = self.skipped_section.badge
+        self.skipped = self.skipped_section.table
+        box.addWidget(self.skipped_section)
         return page
 
     # -- public API --------------------------------------------------------------------------
@@ -385,10 +262,6 @@ class DatasetPanel(QWidget):
         """The root of the folder shown, or None."""
         return str(self._scan.root) if self._scan is not None else None
 
-    def scan_result(self) -> ScanResult | None:
-        """The scan of the folder shown, or None."""
-        return self._scan
-
     def label_filter(self) -> str | None:
         """The label the grid is limited to, or None for all."""
         return self.model.label_filter()
@@ -404,20 +277,7 @@ class DatasetPanel(QWidget):
 
     def set_skipped_expanded(self, expanded: bool) -> None:
         """Show or fold the list of skipped files."""
-        self.skipped_toggle.blockSignals(True)
-        self.skipped_toggle.setChecked(expanded)
-        self.skipped_toggle.blockSignals(False)
-        self.skipped_toggle.setArrowType(Qt.ArrowType.DownArrow if expanded
-                                         else Qt.ArrowType.RightArrow)
-        self.skipped.setVisible(expanded)
-        if expanded:
-            self._fit_skipped_rows()
-
-    def _fit_skipped_rows(self) -> None:
-        # Wrapped reasons need taller rows; measuring is cheap for the few hundred a
-        # person reads, and long lists keep one line per file.
-        if self.skipped.isVisible() and self.skipped_model.rowCount() <= 500:
-            self.skipped.resizeRowsToContents()
+        self.skipped_section.set_expanded(expanded)
 
     def selected_record(self) -> ImageRecord | None:
         """The image selected in the grid, or None."""
@@ -475,44 +335,12 @@ class DatasetPanel(QWidget):
         self.summary.setText("  ·  ".join(parts))
         self.summary.setToolTip(str(root))
         self.model.set_records(scan.images)
-        self._fill_labels(counts, len(scan.images))
-        self.skipped_model.set_items(root, scan.skipped)
-        self.skipped.resizeColumnToContents(0)
-        self.skipped.setColumnWidth(0, min(self.skipped.columnWidth(0),
-                                           max(120, self.skipped.viewport().width() * 2 // 5)))
-        self._fit_skipped_rows()
-        self.skipped_badge.set_count(len(scan.skipped))
-        self.skipped_toggle.setEnabled(bool(scan.skipped))
-        self.set_skipped_expanded(False)
+        self.labels.fill(counts, len(scan.images))
+        self.skipped_section.set_items(root, scan.skipped)
         self.image_info.setText("Select an image to see its size, mode and bit depth.")
         self.grid_title.setText(f"Images ({len(scan.images):,})")
         self.pages.setCurrentIndex(1)
         self.status_message.emit(f"Opened {root}: {self.summary.text()}")
-
-    def _fill_labels(self, counts: dict[str, int], total: int) -> None:
-        self.labels.blockSignals(True)
-        self.labels.setRowCount(0)
-        rows: list[tuple[str, str | None, int]] = [("All images", None, total)]
-        rows += [(label or NO_LABEL, label, count) for label, count in counts.items()]
-        self.labels.setRowCount(len(rows))
-        for row, (text, label, count) in enumerate(rows):
-            name = QTableWidgetItem(text)
-            name.setData(Qt.ItemDataRole.UserRole, label)
-            if label is None:
-                font = name.font()
-                font.setWeight(QFont.Weight.DemiBold)
-                name.setFont(font)
-            number = QTableWidgetItem(f"{count:,}")
-            number.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.labels.setItem(row, 0, name)
-            self.labels.setItem(row, 1, number)
-        self.labels.selectRow(0)
-        self.labels.blockSignals(False)
-        # Show every label when there are few, up to the maximum height otherwise.
-        height = (self.labels.horizontalHeader().sizeHint().height()
-                  + self.labels.verticalHeader().defaultSectionSize() * len(rows)
-                  + 2 * self.labels.frameWidth())
-        self.labels.setFixedHeight(min(height, 170))
 
     # -- reactions ---------------------------------------------------------------------------
     @Slot()
