@@ -108,7 +108,6 @@ def measure(seconds: float, warm_up_s: float) -> tuple[np.ndarray, np.ndarray | 
     """Heartbeat gaps and run-queue waits (ms) while the window trains; facts for the note."""
     from aestudio.resources import demo_folder
     from aestudio.ui.app import make_application
-    from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
     from aestudio.ui.main_window import MainWindow
 
     app = make_application()

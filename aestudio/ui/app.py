@@ -15,7 +15,6 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.icons import app_icon
 from aestudio.ui.common.settings import identify_application
 from aestudio.ui.common.style import apply_style

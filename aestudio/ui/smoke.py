@@ -256,7 +256,6 @@ def run_smoke(out_dir: Path, time_limit_s: float = TIME_LIMIT_S) -> int:
         0 when every step worked, 1 otherwise (the reason is printed).
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 
     clock = _Clock(time_limit_s)
     watchdog = _watchdog(time_limit_s + HARD_LIMIT_GRACE_S)

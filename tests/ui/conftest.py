@@ -24,7 +24,6 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, QThread  # noqa: E402
 from PySide6.QtWidgets import QDialog, QMessageBox  # noqa: E402
 
-from aestudio.ui.common import qt_fixes  # noqa: E402, F401  (before any signal is emitted)
 from aestudio.ui.common.workers import Worker, WorkerPool  # noqa: E402
 
 THREAD_STOP_WAIT_MS = 5000

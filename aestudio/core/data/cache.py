@@ -111,7 +111,7 @@ def store_cache(
         atomic_write(npy, lambda f: np.save(f, arr, allow_pickle=False))
         # The array is on disk before its JSON names it. The JSON itself need not be: after
         # a crash it is complete or unreadable, and an unreadable one is a cache miss.
-        # (One fsync less: tens of milliseconds on a busy disk.)
+        # So it skips the fsync.
         atomic_write(meta_path, lambda f: f.write(json.dumps(meta).encode("utf-8")),
                      durable=False)
     except OSError as e:

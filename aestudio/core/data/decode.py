@@ -241,14 +241,14 @@ def decode_folder(
     Parameters
     ----------
     scan : ScanResult
-        From :func:`scan_folder`.
+        From :func:`~aestudio.core.data.scan.scan_folder`.
     size : int or None
         N: every image resized to N x N (shorter side to N with LANCZOS, then centre crop)
         into one (N_images, C, N, N) array. None: full resolution, a list of (C, H, W)
         arrays; when their total exceeds ``max_bytes`` the largest images are downscaled
         to fit and ``notes`` says so.
     channels : int, optional
-        1 or 3 (gray -> RGB repeats, RGB -> gray uses ITU-R 601 luma); default
+        1 or 3 (gray -> RGB repeats, RGB -> gray uses :data:`~aestudio.core.facts.LUMA_WEIGHTS`); default
         ``scan.channels``.
     max_bytes : int
         Memory limit of the decoded images. Fixed-size mode raises DatasetError when the
@@ -256,15 +256,15 @@ def decode_folder(
     progress : callable, optional
         ``progress(done, total)`` over files, about 20 times a second at most.
     stop : threading.Event, optional
-        When set, decoding raises :class:`ScanCancelled`.
+        When set, decoding raises :class:`~aestudio.core.data.records.ScanCancelled`.
     workers : int, optional
         Most decoding threads (Pillow releases the GIL); default: the CPU count, up to 8.
         Small images are decoded in the calling thread (small PNGs the scan kept all
         together), where threads would only contend for the GIL.
     cache_dir : Path, optional
         Fixed-size mode only: reuse / store the decoded array there (see
-        :func:`default_cache_dir`), keyed by the folder, each file's mtime and size, the
-        size, channels and bit depth.
+        :func:`~aestudio.core.data.cache.default_cache_dir`), keyed by the folder, each
+        file's mtime and size, the size, channels and bit depth.
 
     Returns
     -------

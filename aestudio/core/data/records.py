@@ -13,7 +13,11 @@ __all__ = ["DecodedSet", "ImageRecord", "ScanCancelled", "ScanResult", "Skipped"
 
 
 class ScanCancelled(Exception):
-    """The stop event was set during :func:`scan_folder` or :func:`decode_folder`."""
+    """The stop event was set during a folder scan or decode.
+
+    Raised by :func:`~aestudio.core.data.scan.scan_folder` and
+    :func:`~aestudio.core.data.decode.decode_folder`.
+    """
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def scan_folder(
     progress : callable, optional
         ``progress(done, total)`` over the header reads, about 20 times a second at most.
     stop : threading.Event, optional
-        When set, the scan raises :class:`ScanCancelled`.
+        When set, the scan raises :class:`~aestudio.core.data.records.ScanCancelled`.
     workers : int, optional
         Most threads reading headers; small local files are read in the calling thread,
         where threads would only contend for the GIL.

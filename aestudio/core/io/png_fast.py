@@ -155,21 +155,21 @@ def decode_small_pngs(
 ) -> list[np.ndarray | None]:
     """Decode many small PNG files at once, from their bytes.
 
-    Thousands of small PNGs (digits, patches, icons) decode several times faster this way
+    Thousands of small PNGs (digits, patches, icons) decode faster this way
     than one by one: the per-file work left is a chunk walk and a ``zlib.decompress``.
 
     Parameters
     ----------
     files : sequence of bytes
-        Each file's whole contents (see :func:`read_file`).
+        Each file's whole contents (see :func:`~aestudio.core.io.source.read_file`).
     max_pixels : int
-        Larger images are left to :func:`read_image` (it gives the reason).
+        Larger images are left to :func:`~aestudio.core.io.read.read_image` (it gives the reason).
 
     Returns
     -------
     list of (np.ndarray or None)
-        For each file, the array :func:`read_image` would return, or None where
-        :func:`read_image` must read it: not a plain 8-bit (or 16-bit gray) PNG, more than
+        For each file, the array :func:`~aestudio.core.io.read.read_image` would return, or None where
+        :func:`~aestudio.core.io.read.read_image` must read it: not a plain 8-bit (or 16-bit gray) PNG, more than
         256 x 256 pixels, or anything unusual, broken or cut short. Arrays of one size are
         views into one shared block.
     """

@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.workers import JobFn, Worker, WorkerPool
 
 

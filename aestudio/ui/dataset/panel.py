@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 from superqt import QElidingLabel
 
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.errors import show_error
 from aestudio.ui.common.jobs import JobRelay, start_job
 from aestudio.ui.common.workers import Worker, WorkerPool

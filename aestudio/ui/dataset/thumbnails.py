@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:

@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
 )
 
 from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.errors import first_line, open_error
 from aestudio.ui.common.jobs import JobRelay, start_job
 from aestudio.ui.common.workers import Worker, WorkerPool

@@ -42,7 +42,6 @@ from aestudio.core.errors import UserError
 from aestudio.core.io.convert import from_float, to_float
 from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
 from aestudio.core.io.read import read_image
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.errors import first_line, open_error
 from aestudio.ui.common.jobs import JobRelay, start_job
 from aestudio.ui.common.workers import Worker, WorkerPool

@@ -46,7 +46,6 @@ from PySide6.QtWidgets import (
 
 from aestudio.core import events as ev
 from aestudio.core.config import DataConfig, TrainConfig, from_dict
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.config_form import ConfigForm, SciSpinBox
 from aestudio.ui.common.errors import error_box, first_line
 from aestudio.ui.common.workers import Worker, WorkerPool

@@ -14,8 +14,10 @@ from aestudio.core.data import scan as scan_module
 from aestudio.core.data.cache import default_cache_dir
 from aestudio.core.data.decode import decode_folder
 from aestudio.core.data.records import DecodedSet, ScanCancelled, ScanResult
+from aestudio.core.data.resize import to_gray
 from aestudio.core.data.scan import scan_folder
 from aestudio.core.errors import DatasetError
+from aestudio.core.facts import LUMA_WEIGHTS
 from aestudio.core.io.read import read_image
 from aestudio.core.io.write import write_image
 
@@ -190,7 +192,7 @@ def test_decode_forced_channels(tmp_path: Path) -> None:
     red[..., 0] = 255
     put(tmp_path / "red.png", red)
     ds = decode_folder(scan_folder(tmp_path), size=8, channels=1)
-    assert ds.images.shape == (1, 1, 8, 8) and (ds.images == 76).all()  # 0.299 * 255
+    assert ds.images.shape == (1, 1, 8, 8) and (ds.images == round(LUMA_WEIGHTS[0] * 255)).all()
     with pytest.raises(ValueError):
         decode_folder(scan_folder(tmp_path), size=8, channels=2)
 
@@ -406,3 +408,21 @@ def test_rescan_opens_only_changed_files(
     assert changed.images[[r.relpath for r in changed.images].index("a/g0.png")].info.width == 14
     monkeypatch.setattr(scan_module, "_RACY_NS", 2_000_000_000)
     scan_module._HEADERS.clear()
+
+
+def test_to_gray_uses_the_shared_luma_weights() -> None:
+    rgb = np.array([[[200, 100, 50]]], np.uint8)
+    expected = round(sum(w * v for w, v in zip(LUMA_WEIGHTS, (200, 100, 50), strict=True)))
+    assert to_gray(rgb).tolist() == [[[expected]]]
+
+
+def test_scan_reports_what_the_walker_could_not_list(tmp_path: Path) -> None:
+    put(tmp_path / "ok.png", rand((8, 8, 3)))
+    try:
+        os.symlink(tmp_path / "gone.png", tmp_path / "dangling.png")
+    except (OSError, NotImplementedError):
+        pytest.skip("no symlinks here")
+    scan = scan_folder(tmp_path)
+    assert [r.relpath for r in scan.images] == ["ok.png"]
+    assert [(s.path.name, s.reason) for s in scan.skipped] == [
+        ("dangling.png", "broken symbolic link")]
