@@ -11,69 +11,42 @@ device in the status bar.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
-    QKeySequence,
-)
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
-    QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QTabWidget,
-    QToolBar,
     QWidget,
 )
 
-from aestudio.ui.about import AboutDialog
-from aestudio.ui.common import qt_fixes  # noqa: F401  (before any signal is emitted)
 from aestudio.ui.common.errors import first_line, show_error
-from aestudio.ui.common.icons import app_icon, standard_icon
+from aestudio.ui.common.icons import app_icon
 from aestudio.ui.common.jobs import JobRelay, start_job
-from aestudio.ui.common.settings import (
-    app_settings,
-    forget_folders,
-    recent_folders,
-    remember_folder,
-)
+from aestudio.ui.common.settings import app_settings, recent_folders, remember_folder
 from aestudio.ui.common.workers import Worker, WorkerPool
 from aestudio.ui.dataset.panel import DatasetPanel
 from aestudio.ui.denoise.batch_panel import BatchDenoisePanel
 from aestudio.ui.denoise.compare_view import CompareView
 from aestudio.ui.latent.explorer import LatentExplorer
 from aestudio.ui.training.panel import TrainingPanel
+from aestudio.ui.window.actions import JOB_NAMES, MODEL_FILTER, WindowActions
+from aestudio.ui.window.drops import WindowDrops, local_paths
+from aestudio.ui.window.layout import WindowLayout
+from aestudio.ui.window.model_files import WindowModelFiles
 
-MODEL_FILTER = "aestudio models (*.aemodel);;All files (*)"
-MODEL_SUFFIX = ".aemodel"
+__all__ = ["JOB_NAMES", "MODEL_FILTER", "MainWindow", "local_paths", "warm_up"]
+
 CLOSE_WAIT_MS = 10_000  # bounded wait for background jobs when the window closes
 EXIT_WAIT_MS = 30_000  # a last wait at exit (torch being imported cannot be interrupted)
 STOP_TRAINING_WAIT_MS = 15_000
 STATUS_MESSAGE_MS = 8_000
-# Status-bar names of background jobs (by Worker.name); None hides a job.
-JOB_NAMES: dict[str, str | None] = {
-    "scan": "Scanning folder",
-    "thumbnails": None,
-    "warm-up": "Loading PyTorch",
-    "engine-start": "Loading the engine",
-    "open-model": "Reading model",
-    "model-summary": "Reading model",
-    "save-model": "Saving model",
-    "training": "Training",
-    "live latent map": None,  # about once a second while training: it would flicker
-}
 
 
 def warm_up(_worker: Worker | None = None) -> str:
@@ -83,16 +56,11 @@ def warm_up(_worker: Worker | None = None) -> str:
     return describe_device(resolve_device("auto"))
 
 
-def local_paths(urls: list[QUrl]) -> list[Path]:
-    """The local files and folders among dropped URLs."""
-    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile() and url.toLocalFile()]
-
-
 def _slug(title: str) -> str:
     return "".join(ch for ch in title.title() if ch.isalnum()) or "Panel"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, QMainWindow):
     """The aestudio main window.
 
     Parameters
@@ -174,102 +142,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- building ----------------------------------------------------------------------------
-    def _action(self, text: str, slot: Any, shortcut: str | QKeySequence | None = None,
-                icon: str | None = None, tip: str | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if icon:
-            action.setIcon(standard_icon(icon))
-        if tip:
-            action.setStatusTip(tip)
-            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            action.setToolTip(f"{tip} ({keys})" if keys else tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _create_actions(self) -> None:
-        self.open_folder_action = self._action(
-            "&Open folder…", self.choose_folder, "Ctrl+O", "SP_DirOpenIcon",
-            "Open a folder of images (subfolders are labels)")
-        self.open_model_action = self._action(
-            "Open &model…", self.choose_model, "Ctrl+M", "SP_FileDialogContentsView",
-            "Open a trained model file to continue training it")
-        self.save_model_action = self._action(
-            "&Save model as…", self.choose_save_model, "Ctrl+S", "SP_DialogSaveButton",
-            "Save a copy of the current model file")
-        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", None, "Quit aestudio")
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.reset_layout_action = self._action(
-            "&Reset layout", self.reset_layout, None, None,
-            "Put every panel back where it starts")
-        self.about_action = self._action("&About aestudio", self.show_about, None,
-                                         "SP_MessageBoxInformation",
-                                         "Version, credits and licences")
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.demo_digits_action = self._action(
-            "Handwritten &digits (MNIST)", lambda: self._open_demo("digits"), None, None,
-            "Open the 3,000 bundled MNIST digits")
-        self.demo_photos_action = self._action(
-            "&Photos and textures", lambda: self._open_demo("photos"), None, None,
-            "Open the eight bundled sample photos")
-        self.clear_recent_action = self._action("&Clear list", self._clear_recent)
-
-    def _create_menus(self) -> None:
-        bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")
-        self.file_menu.addAction(self.open_folder_action)
-        self.demo_menu = self.file_menu.addMenu("Open &demo")
-        self.demo_menu.addAction(self.demo_digits_action)
-        self.demo_menu.addAction(self.demo_photos_action)
-        self.recent_menu = self.file_menu.addMenu("Recent &folders")
-        self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.open_model_action)
-        self.file_menu.addAction(self.save_model_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.quit_action)
-
-        self.view_menu = bar.addMenu("&View")
-        self._view_separator = self.view_menu.addSeparator()
-        self.view_menu.addAction(self.reset_layout_action)
-
-        self.help_menu = bar.addMenu("&Help")
-        self.help_menu.addAction(self.about_action)
-        self._fill_recent_menu()
-
-    def _create_toolbar(self) -> None:
-        self.toolbar = QToolBar("Main toolbar")
-        self.toolbar.setObjectName("mainToolbar")
-        self.toolbar.setMovable(False)
-        self.toolbar.setIconSize(QSize(20, 20))
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toolbar.addAction(self.open_folder_action)
-        self.toolbar.addAction(self.open_model_action)
-        self.toolbar.addAction(self.save_model_action)
-        self.toolbar.addSeparator()
-        self.toolbar.addAction(self.about_action)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
-        self.view_menu.insertAction(self._view_separator, self.toolbar.toggleViewAction())
-
-    def _create_status_bar(self) -> None:
-        status = self.statusBar()
-        status.setSizeGripEnabled(True)
-        self.job_label = QLabel("Ready")
-        self.job_label.setObjectName("jobLabel")
-        self.job_label.setToolTip("Work running in the background")
-        self.device_label = QLabel("Device: loading PyTorch…")
-        self.device_label.setObjectName("deviceLabel")
-        self.device_label.setToolTip("Where models train and run")
-        for label in (self.job_label, self.device_label):
-            label.setContentsMargins(8, 0, 8, 0)
-            status.addPermanentWidget(label)
-        self._job_timer = QTimer(self)
-        self._job_timer.setInterval(400)
-        self._job_timer.timeout.connect(self._refresh_jobs)
-        self.pool.busy_changed.connect(self._on_pool_busy)
-
     def _connect_panels(self) -> None:
         data = self.dataset_panel
         data.folder_loaded.connect(self._on_folder_loaded)
@@ -345,52 +217,6 @@ class MainWindow(QMainWindow):
         """Scan ``folder`` and show it in the Dataset panel (it becomes the training data)."""
         self.dataset_panel.open_folder(folder)
 
-    def open_model(self, path: str | Path) -> None:
-        """Check a model file in the background, then hand it to the Training panel.
-
-        A file that is not a usable model gives a one-line error dialog.
-        """
-        path = str(Path(path).expanduser())
-
-        def job(_worker: Worker) -> dict[str, Any]:
-            from aestudio.core.models.modelfile import read_model_meta
-
-            return read_model_meta(path)
-
-        relay = start_job(self.pool, job, "open-model", parent=self)
-        relay.succeeded.connect(lambda meta: self._on_model_checked(path, meta))
-        relay.failed.connect(lambda message, details: self._on_model_failed(path, message,
-                                                                            details))
-        self.show_status(f"Reading {Path(path).name}…")
-
-    def save_model_as(self, target: str | Path) -> None:
-        """Copy the current model file to ``target`` (in the background)."""
-        source = self.current_model_path()
-        if not source:
-            self.show_status("No model to save yet: train one or open a model file.")
-            return
-        target = Path(target).expanduser()
-        if target.suffix.lower() != MODEL_SUFFIX:
-            target = target.with_name(target.name + MODEL_SUFFIX)
-
-        def job(_worker: Worker) -> str:
-            if Path(source).resolve() != target.resolve():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.tmp")
-                shutil.copyfile(source, tmp)
-                tmp.replace(target)  # a reader never sees half a file
-            return str(target)
-
-        relay = start_job(self.pool, job, "save-model", parent=self)
-        relay.succeeded.connect(lambda path: self.show_status(f"Saved the model to {path}"))
-        relay.failed.connect(lambda message, details: self._report(
-            "Cannot save the model", message, details))
-
-    def current_model_path(self) -> str | None:
-        """The model file Save model as copies: the trained or opened one, or None."""
-        path = self.training_panel.current_model_path() or self._model_path
-        return path if path and Path(path).is_file() else None
-
     def recent_folders(self) -> list[str]:
         """Recently opened folders, newest first."""
         return recent_folders()
@@ -403,73 +229,10 @@ class MainWindow(QMainWindow):
         self._warm_up.succeeded.connect(self._on_device)
         self._warm_up.failed.connect(self._on_warm_up_failed)
 
-    def reset_layout(self) -> None:
-        """Put the docks and toolbar back where they start."""
-        self.restoreState(self._default_state)
-        for dock in self._docks:
-            dock.setFloating(False)
-            dock.show()
-        self.toolbar.show()
-        self._size_docks()
-
-    def show_about(self) -> None:
-        """Show the About dialog (version, credits, licences)."""
-        AboutDialog(self).exec()
-
     @Slot(str)
     def show_status(self, text: str) -> None:
         """Show a short message in the status bar for a few seconds."""
         self.statusBar().showMessage(first_line(text), STATUS_MESSAGE_MS)
-
-    # -- file dialogs ------------------------------------------------------------------------
-    def choose_folder(self) -> None:
-        """Ask for a folder and open it."""
-        start = self.dataset_panel.folder() or (recent_folders() or [str(Path.home())])[0]
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images",
-                                                  str(Path(start).parent))
-        if folder:
-            self.open_folder(folder)
-
-    def choose_model(self) -> None:
-        """Ask for a model file and open it."""
-        start = str(Path(self.current_model_path() or Path.home()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model", start, MODEL_FILTER)
-        if path:
-            self.open_model(path)
-
-    def choose_save_model(self) -> None:
-        """Ask where to save a copy of the current model file."""
-        source = self.current_model_path()
-        if not source:
-            self.show_status("No model to save yet: train one or open a model file.")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save the model as", source, MODEL_FILTER)
-        if path:
-            self.save_model_as(path)
-
-    def _open_demo(self, name: str) -> None:
-        from aestudio.resources import demo_folder
-
-        self.open_folder(demo_folder(name))
-
-    def _fill_recent_menu(self) -> None:
-        menu: QMenu = self.recent_menu
-        menu.clear()
-        folders = recent_folders()
-        for folder in folders:
-            action = menu.addAction(folder)
-            action.setEnabled(Path(folder).is_dir())
-            action.triggered.connect(lambda _checked=False, f=folder: self.open_folder(f))
-        if not folders:
-            empty = menu.addAction("No recent folders")
-            empty.setEnabled(False)
-        menu.addSeparator()
-        menu.addAction(self.clear_recent_action)
-        self.clear_recent_action.setEnabled(bool(folders))
-
-    def _clear_recent(self) -> None:
-        forget_folders()
-        self._fill_recent_menu()
 
     # -- reactions ---------------------------------------------------------------------------
     def _on_folder_loaded(self, folder: str) -> None:
@@ -479,32 +242,6 @@ class MainWindow(QMainWindow):
         self.training_panel.set_folder(folder)
         self.latent_explorer.set_folder(folder)  # encodes once an autoencoder is open
         self.folder_opened.emit(folder)
-
-    def _share_model(self, path: str, kind: str | None) -> None:
-        """Hand a model file to every view that uses one (each loads it in a worker)."""
-        self.compare_view.set_model(path)
-        if kind == "denoiser":
-            self.batch_panel.set_model(path)
-        elif kind == "autoencoder":
-            self.latent_explorer.set_model(path)
-
-    def _on_model_checked(self, path: str, meta: dict[str, Any]) -> None:
-        self._model_path = path
-        self.training_panel.set_model_file(path)
-        self._share_model(path, meta.get("kind"))
-        steps = (meta.get("training_state") or {}).get("step")
-        trained = f", trained {steps:,} steps" if isinstance(steps, int) else ""
-        self.show_status(f"Opened {Path(path).name}: {meta.get('architecture', '?')}{trained}")
-        self._update_actions()
-
-    def _on_model_failed(self, path: str, message: str, details: str) -> None:
-        self.show_status(f"Cannot open {Path(path).name}: {message}")
-        show_error(self, "Cannot open the model", message, details)
-
-    def _on_model_ready(self, path: str) -> None:
-        if path:
-            self._model_path = path
-        self._update_actions()
 
     def _on_training_running(self, running: bool) -> None:
         self._update_actions()
@@ -533,67 +270,7 @@ class MainWindow(QMainWindow):
         self.show_status(f"{title}: {message}")
         show_error(self, title, message, details)
 
-    def _update_actions(self) -> None:
-        self.save_model_action.setEnabled(self.current_model_path() is not None)
-
-    @Slot(bool)
-    def _on_pool_busy(self, busy: bool) -> None:
-        if busy:
-            self._job_timer.start()
-        else:
-            self._job_timer.stop()
-        self._refresh_jobs()
-
-    def _refresh_jobs(self) -> None:
-        names: list[str] = []
-        for worker in self.pool.running():
-            try:
-                name = worker.name
-            except RuntimeError:  # deleted with its thread a moment ago
-                continue
-            shown = JOB_NAMES.get(name, name)
-            if shown and shown not in names:
-                names.append(shown)
-        self.job_label.setText(", ".join(names) + "…" if names else "Ready")
-
-    # -- layout and settings -----------------------------------------------------------------
-    def _initial_size(self) -> QSize:
-        screen = QGuiApplication.primaryScreen()
-        size = QSize(1440, 900)
-        if screen is not None:
-            available = screen.availableGeometry().size()
-            size = size.boundedTo(QSize(int(available.width() * 0.92),
-                                        int(available.height() * 0.92)))
-        return size
-
-    def _size_docks(self) -> None:
-        width = max(self.width(), 900)
-        self.resizeDocks([self.dataset_dock, self.training_dock],
-                         [int(width * 0.27), int(width * 0.26)], Qt.Orientation.Horizontal)
-
-    def _restore_settings(self) -> None:
-        settings = app_settings()
-        geometry = settings.value("window/geometry")
-        state = settings.value("window/state")
-        restored = False
-        if isinstance(geometry, QByteArray | bytes) and geometry:
-            restored = self.restoreGeometry(QByteArray(geometry))
-        if isinstance(state, QByteArray | bytes) and state:
-            self.restoreState(QByteArray(state))
-        if not restored:
-            self._size_docks()
-            screen = QGuiApplication.primaryScreen()
-            if screen is not None:
-                centre = screen.availableGeometry().center()
-                self.move(centre.x() - self.width() // 2, centre.y() - self.height() // 2)
-
-    def save_settings(self) -> None:
-        """Remember the window's geometry and the layout of its docks."""
-        settings = app_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
-        settings.sync()
-
+    # -- painting ----------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:  # Qt override
         super().showEvent(event)
         if not getattr(self, "_shown_once", False):
@@ -618,30 +295,6 @@ class MainWindow(QMainWindow):
     def has_painted(self) -> bool:
         """True once the window has been drawn (or its start-up work has begun anyway)."""
         return self._painted
-
-    # -- drag and drop -----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
-        paths = local_paths(event.mimeData().urls()) if event.mimeData().hasUrls() else []
-        if any(p.is_dir() or p.suffix.lower() == MODEL_SUFFIX for p in paths):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: Any) -> None:  # Qt override
-        event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # Qt override
-        paths = local_paths(event.mimeData().urls()) if event.mimeData().hasUrls() else []
-        folders = [p for p in paths if p.is_dir()]
-        models = [p for p in paths if p.is_file() and p.suffix.lower() == MODEL_SUFFIX]
-        if not folders and not models:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        if folders:
-            self.open_folder(folders[0])
-        if models:
-            self.open_model(models[0])
 
     # -- closing -----------------------------------------------------------------------------
     def confirm_stop_training(self) -> bool:

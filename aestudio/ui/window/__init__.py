@@ -1,0 +1,1 @@
+"""Parts of the main window, by job: actions and menus, model files, drops, layout."""
