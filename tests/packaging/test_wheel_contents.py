@@ -34,6 +34,7 @@ DISTRIBUTIONS = {
     "PIL": "pillow",
     "numpy": "numpy",
     "tifffile": "tifffile",
+    "imagecodecs": "imagecodecs",
     "safetensors": "safetensors",
 }
 # Imported only when present; the app works (and says what is missing) without them.
