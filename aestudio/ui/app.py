@@ -27,7 +27,7 @@ def process_age_s() -> float:
     """Seconds since this process started.
 
     Read from ``/proc`` on Linux; elsewhere counted from when this module was imported
-    (which misses the interpreter's own start-up, a few tens of milliseconds).
+    (which misses the interpreter's own start-up).
     """
     try:
         with open("/proc/self/stat", "rb") as handle:
