@@ -10,12 +10,14 @@ from aestudio.cli.options import add_command
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the studio, with a folder and a model file if given. Returns the exit status."""
     from aestudio.ui.app import run_app
 
     return run_app(folder=getattr(args, "folder", None), model=getattr(args, "model_file", None))
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
+    """Run the real window offscreen for a few steps; save a PNG of each panel. Returns the exit status."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from aestudio.ui.smoke import run_smoke
 

@@ -19,6 +19,7 @@ from aestudio.core.errors import ConfigError
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
+    """Write the latent code of every image in a folder as CSV or NPZ. Returns the exit status."""
     import numpy as np
 
     from aestudio.core.data.decode import decode_folder
@@ -63,6 +64,7 @@ def _parse_code(text: str) -> list[float]:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
+    """Decode the code given by ``--z`` to an image. Returns the exit status."""
     from aestudio.core.models.inference import decode
 
     loaded = load_model(args.model, args.device)
@@ -75,6 +77,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
+    """Decode a path between the codes of two images as one PNG strip. Returns the exit status."""
     import numpy as np
 
     from aestudio.core.latent.interpolation import interpolate_images
@@ -92,6 +95,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
+    """Encode a folder and draw its 2-D latent map as a labelled PNG. Returns the exit status."""
     from aestudio.core.latent.codes import encode_folder
     from aestudio.core.latent.map import LAYOUT_NAMES, build_map
     from aestudio.core.latent.map_render import render_map

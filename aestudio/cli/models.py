@@ -9,6 +9,7 @@ from aestudio.cli.options import add_command
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    """Describe a model file in words, or as JSON with ``--json``. Returns the exit status."""
     from aestudio.core.models.modelfile import read_model_meta
 
     meta = read_model_meta(args.model)
