@@ -1,6 +1,10 @@
-"""Built-in models; importing this package registers them."""
+"""Models and their registry.
 
-from aestudio.core.models import conv_ae, denoiser, mlp_ae, vae  # noqa: F401  (registration)
+The built-in models register themselves when the registry is first asked (``list_models``,
+``get_entry``, ``create_model``), so that torch-free parts of this package (the model-file
+summary) can be imported without loading torch.
+"""
+
 from aestudio.core.models.registry import (
     ModelEntry,
     create_model,

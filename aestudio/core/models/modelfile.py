@@ -19,14 +19,15 @@ from safetensors.torch import save as safetensors_bytes
 from aestudio import __version__
 from aestudio.core.config import SCHEMA_VERSION, ConfigError, json_ready, to_dict
 from aestudio.core.errors import ModelFileError
+from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
+from aestudio.core.models.summary import FORMAT_NAME, META_KEY, read_model_meta
 from aestudio.core.runtime.precision import to_channels_last
 
-MODEL_SUFFIX = ".aemodel"
-FORMAT_NAME = "aestudio-model"
-_META_KEY = "aestudio"
+__all__ = ["FORMAT_NAME", "MODEL_SUFFIX", "LoadedModel", "ModelFileError", "load_model_file",
+           "read_model_meta", "save_model_file"]
 _MODEL_PREFIX = "model."
 _OPTIM_PREFIX = "optim."
 
@@ -126,46 +127,10 @@ def save_model_file(
         "training_state": json_ready(training_state or {}),
         "optimizer": optim_settings,
     }
-    payload = safetensors_bytes(tensors, metadata={"format": "pt", _META_KEY: json.dumps(meta)})
+    payload = safetensors_bytes(tensors, metadata={"format": "pt", META_KEY: json.dumps(meta)})
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, payload)
     return path
-
-
-def _open_failure(path: Path, reason: str) -> ModelFileError:
-    return ModelFileError(f"{path.name} is not an aestudio model file ({reason})")
-
-
-def read_model_meta(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON description of a model file, without loading weights.
-
-    Raises
-    ------
-    ModelFileError
-        One line saying why the file cannot be used.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"no such model file: {path}")
-    if path.stat().st_size == 0:
-        raise _open_failure(path, "empty file")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-    except Exception as exc:  # safetensors raises several types for garbage
-        raise _open_failure(path, f"not a safetensors file: {str(exc).splitlines()[0][:80]}") from None
-    try:
-        meta = json.loads(metadata[_META_KEY])
-    except (KeyError, ValueError):
-        raise _open_failure(path, "no aestudio description in its metadata") from None
-    if meta.get("format") != FORMAT_NAME:
-        raise _open_failure(path, "unknown format")
-    if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
-        raise ModelFileError(
-            f"{path.name} was written by a newer aestudio (schema {meta['schema_version']}); "
-            "update aestudio to open it"
-        )
-    return meta
 
 
 def load_model_file(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from aestudio.core.config import ConfigError, from_dict, to_dict
 
 KINDS = ("autoencoder", "denoiser")
+# The built-in models, in registration order.
+BUILTIN_MODULES = ("conv_ae", "denoiser", "mlp_ae", "vae")
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,10 @@ def register_model(
 
 
 def _ensure_loaded() -> None:
-    # Importing the package registers every built-in model.
-    import aestudio.core.models  # noqa: F401
+    # Importing a model's module registers it; done on first use so that importing the
+    # package stays free of torch.
+    for name in BUILTIN_MODULES:
+        importlib.import_module(f"aestudio.core.models.{name}")
 
 
 def list_models(kind: str | None = None) -> list[ModelEntry]:
