@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from aestudio.core.data.noise import NoiseModel, parse_noise
 from aestudio.core.models.base import ImageModel
@@ -40,3 +41,16 @@ def make_task(name: str, noise: str) -> Task:
 
         return SelfSupervisedTask(name, parse_noise(noise))
     return Task(name, parse_noise(noise if name == "denoise" else "none"))
+
+
+class TaskLoss(nn.Module):
+    """The task's loss as a module, so DDP sees the forward pass it must synchronise."""
+
+    def __init__(self, model: ImageModel, task: Task) -> None:
+        super().__init__()
+        self.model = model
+        self.task = task
+
+    def forward(self, clean: torch.Tensor, noisy: torch.Tensor,
+                generator: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self.task.loss(self.model, clean, noisy, generator)

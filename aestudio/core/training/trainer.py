@@ -11,8 +11,6 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,119 +21,51 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from aestudio.core import events as ev
-from aestudio.core.config import DataConfig, TrainConfig, from_dict, to_dict
-from aestudio.core.data.training_data import SAMPLE_COUNT, TrainingData, load_training_data
+from aestudio.core.config import to_dict
+from aestudio.core.data.training_data import SAMPLE_COUNT, TrainingData
 from aestudio.core.errors import TrainingError
+from aestudio.core.events import EventCallback
 from aestudio.core.models import create_model, get_entry
 from aestudio.core.models.base import ImageModel
-from aestudio.core.models.modelfile import load_model_file, read_model_meta, save_model_file
+from aestudio.core.models.modelfile import load_model_file, save_model_file
 from aestudio.core.models.neighbours import neighbour_graph, pair_positions
 from aestudio.core.runtime.device import describe_device, resolve_device
-from aestudio.core.runtime.distributed import (
-    any_rank,
-    init_distributed,
-    shutdown_distributed,
-)
+from aestudio.core.runtime.distributed import any_rank, init_distributed, shutdown_distributed
 from aestudio.core.runtime.precision import autocast, mixed_precision_dtype, to_channels_last
-from aestudio.core.training.tasks import Task, make_task
+from aestudio.core.training.job import TrainingJob, TrainResult, model_options, resume_job
+from aestudio.core.training.schedule import lr_factor, seeded_generator, thin_history
+from aestudio.core.training.setup import check_resumable, prepare_run
+from aestudio.core.training.tasks import Task, TaskLoss, make_task
 
-EventFn = Callable[[ev.Event], None]
+# Re-exported: callers import the job, its resumption and the error from the trainer too.
+__all__ = ["TrainResult", "TrainingError", "TrainingJob", "build_model", "fit", "lr_factor",
+           "resume_job"]
 
 PROGRESS_INTERVAL_S = 0.1
-MAX_HISTORY = 4000
-
-
-@dataclass(frozen=True)
-class TrainingJob:
-    """Everything that defines a training run."""
-
-    model: str
-    model_options: dict[str, Any] = field(default_factory=dict)
-    data: DataConfig = field(default_factory=DataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    out: Path | None = None
-
-
-@dataclass
-class TrainResult:
-    """How a run ended, with the trained model (in eval mode) and its loss history."""
-
-    reason: str  # completed | stopped | time-budget | diverged
-    step: int
-    path: Path | None
-    model: ImageModel
-    history: dict[str, list[list[float]]]
-    message: str
-    val_loss: float | None = None
-
-
-def resume_job(path: str | Path, **train_overrides: Any) -> TrainingJob:
-    """The job stored in a model file, to continue it; ``train_overrides`` change
-    training options such as ``epochs``, ``max_minutes`` or ``device``."""
-    meta = read_model_meta(path)
-    data = from_dict(DataConfig, meta.get("data", {}).get("config", {}))
-    train = from_dict(TrainConfig, meta.get("train") or {})
-    if train_overrides:
-        train = replace(train, **train_overrides)
-    return TrainingJob(model=meta["architecture"], model_options=meta["model_config"],
-                       data=data, train=train, out=Path(path))
 
 
 def build_model(job: TrainingJob, data: TrainingData) -> ImageModel:
-    """The job's model, with channels (and image size) following the data."""
-    entry = get_entry(job.model)
-    options = dict(job.model_options)
-    options["channels"] = data.channels
-    if entry.kind == "autoencoder":
-        if data.patch is not None:
-            raise TrainingError(f"{job.model} needs whole images, not patches")
-        options["image_size"] = data.size
-    return create_model(job.model, **options)
+    """The job's model, with channels (and image size) following the data.
 
-
-def lr_factor(fraction: float, step: int, total_steps: int | None, schedule: str) -> float:
-    """Linear warm-up over the first steps, then cosine decay to 5 % of the peak."""
-    warmup = max(1, min(200, (total_steps or 4000) // 20))
-    warm = min(1.0, (step + 1) / warmup)
-    if schedule == "constant":
-        return warm
-    return warm * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, fraction))))
-
-
-def _generator(*parts: int) -> torch.Generator:
-    seed = 0
-    for part in parts:
-        seed = (seed * 1_000_003 + int(part)) % (2**63 - 1)
-    return torch.Generator().manual_seed(seed)
+    Raises
+    ------
+    TrainingError
+        When an autoencoder is asked to train on patches.
+    """
+    kind = get_entry(job.model).kind
+    if kind == "autoencoder" and data.patch is not None:
+        raise TrainingError(f"{job.model} needs whole images, not patches")
+    return create_model(job.model, **model_options(job, kind, data.channels, data.size))
 
 
 def _to_hwc(x: torch.Tensor) -> np.ndarray:
     return x.detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
 
 
-def _thin(history: list[list[float]]) -> None:
-    """Keep curves bounded: drop every other old point when too long."""
-    if len(history) > MAX_HISTORY:
-        del history[: MAX_HISTORY // 2 : 2]
-
-
-class _TaskLoss(nn.Module):
-    """The task's loss as a module, so DDP sees the forward pass it must synchronise."""
-
-    def __init__(self, model: ImageModel, task: Task) -> None:
-        super().__init__()
-        self.model = model
-        self.task = task
-
-    def forward(self, clean: torch.Tensor, noisy: torch.Tensor,
-                generator: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return self.task.loss(self.model, clean, noisy, generator)
-
-
 class _Run:
     """State of one call to :func:`fit` (kept in one place so the loop reads plainly)."""
 
-    def __init__(self, job: TrainingJob, data: TrainingData, emit: EventFn,
+    def __init__(self, job: TrainingJob, data: TrainingData, emit: EventCallback,
                  stop: threading.Event, pause: threading.Event | None, resume: bool) -> None:
         self.job, self.data, self.stop, self.pause = job, data, stop, pause
         cfg = job.train
@@ -147,7 +77,7 @@ class _Run:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
         self.task: Task = make_task(cfg.task, cfg.noise)
-        self.loss_module: nn.Module = _TaskLoss(self.model, self.task)
+        self.loss_module: nn.Module = TaskLoss(self.model, self.task)
         if self.dist.enabled:
             self.loss_module = DistributedDataParallel(
                 self.loss_module, device_ids=[self.device.index] if self.device.type == "cuda"
@@ -167,7 +97,7 @@ class _Run:
         # float16 gradients can underflow; bfloat16 has float32's range and needs no scaling.
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.val_clean = data.validation_batch()
-        self.val_noisy = self.task.inputs(self.val_clean, _generator(cfg.seed, 99_991))
+        self.val_noisy = self.task.inputs(self.val_clean, seeded_generator(cfg.seed, 99_991))
         # Samples spread over the validation set (it is sorted by folder, so by label).
         count = min(SAMPLE_COUNT, len(self.val_clean))
         self.sample_index = torch.linspace(0, len(self.val_clean) - 1, count).round().long()
@@ -223,7 +153,7 @@ class _Run:
     def validate(self) -> tuple[float, float | None]:
         self.model.eval()
         losses, psnrs = [], []
-        gen = _generator(self.cfg.seed, 424_242)
+        gen = seeded_generator(self.cfg.seed, 424_242)
         for start in range(0, len(self.val_clean), 256):
             clean = self.val_clean[start:start + 256].to(self.device)
             noisy = self.val_noisy[start:start + 256].to(self.device)
@@ -264,7 +194,7 @@ class _Run:
             positions = epoch_order[: cfg.batch_size]
         # Ranks draw different noise and patches; one process keeps the plain seeds.
         rank_part = (self.dist.rank,) if self.dist.enabled else ()
-        gen = _generator(cfg.seed, self.step, 17, *rank_part)
+        gen = seeded_generator(cfg.seed, self.step, 17, *rank_part)
         if self.neighbours is not None:
             positions = pair_positions(positions[:(len(positions) + 1) // 2], self.neighbours, gen)
         clean = self.data.batch(positions, gen, augment=cfg.augment)
@@ -286,7 +216,7 @@ class _Run:
                                          rank=self.dist.rank, shuffle=True, seed=self.cfg.seed)
             sampler.set_epoch(epoch)
             return torch.tensor(list(sampler))
-        return torch.randperm(n, generator=_generator(self.cfg.seed, epoch, 31))
+        return torch.randperm(n, generator=seeded_generator(self.cfg.seed, epoch, 31))
 
     def neighbour_graph(self) -> torch.Tensor:
         """Each training image's nearest training images, as positions in the training set."""
@@ -294,7 +224,7 @@ class _Run:
         if n < 2:
             raise TrainingError("the neighbour term needs at least two training images")
         self.emit(ev.Loading("neighbours", 0, n))
-        pixels = self.data.batch(torch.arange(n), _generator(0)).flatten(1)
+        pixels = self.data.batch(torch.arange(n), seeded_generator(0)).flatten(1)
         return neighbour_graph(pixels, progress=lambda done: self.emit(
             ev.Loading("neighbours", done, n)))
 
@@ -397,7 +327,7 @@ class _Run:
                                  self.optimizer.param_groups[0]["lr"],
                                  images_since / max(now - last_report, 1e-9), elapsed, eta))
                 self.history["train"].append([self.step, mean_loss])
-                _thin(self.history["train"])
+                thin_history(self.history["train"])
                 loss_sum.zero_()
                 loss_count, images_since, last_report = 0, 0, now
             if main and epoch_done:
@@ -440,7 +370,7 @@ def fit(
     job: TrainingJob,
     data: TrainingData | None = None,
     *,
-    on_event: EventFn | None = None,
+    on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     pause: threading.Event | None = None,
     resume: bool = False,
@@ -469,12 +399,8 @@ def fit(
     """
     emit = on_event or (lambda event: None)
     stop = stop or threading.Event()
-    if resume and (job.out is None or not Path(job.out).is_file()):
-        raise TrainingError(f"cannot resume: no model file at {job.out}")
     if data is None:
-        patches = get_entry(job.model).kind == "denoiser"
-        data = load_training_data(
-            job.data, patches=patches, seed=job.train.seed, stop=stop,
-            progress=lambda stage, done, total: emit(ev.Loading(stage, done, total)),
-        )
+        data = prepare_run(job, resume=resume, on_event=emit, stop=stop).data
+    elif resume:
+        check_resumable(job)
     return _Run(job, data, emit, stop, pause, resume).run()
