@@ -17,6 +17,8 @@ from aestudio.cli.common import (
 from aestudio.cli.options import add_command, device_option, unit_interval
 from aestudio.cli.progress import ProgressBar
 
+EXIT_SOME_FAILED = 1  # denoise: some files were skipped, the others written
+
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     from aestudio.core.models.inference import reconstruct
@@ -36,21 +38,41 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
 def cmd_denoise(args: argparse.Namespace) -> int:
     from aestudio.core.denoise.batch import denoise_files
+    from aestudio.core.denoise.inputs import collect_inputs
+    from aestudio.core.errors import UserError
+    from aestudio.core.events import FileDone, FileProgress, FileStarted
 
     loaded = load_model(args.model, args.device)
-    files = gather_inputs(args.inputs)
+    out = Path(args.out)
+    # The same listing as the studio's batch queue (the output folder is not entered).
+    inputs = collect_inputs(args.inputs, exclude=out)
+    if inputs.unusable:
+        raise UserError(inputs.unusable[0])
+    lines = [f"skipped {line}" for line in inputs.skipped]
     bar = ProgressBar()
+    names: dict[int, str] = {}
 
-    def progress(index: int, total: int, name: str, fraction: float) -> None:
-        bar.update((index + fraction) / max(total, 1), f"{index + 1}/{total} {name}")
+    def on_event(event: object) -> None:
+        if isinstance(event, FileStarted):
+            names[event.index] = Path(event.path).name
+            bar.update(event.index / max(event.total, 1),
+                       f"{event.index + 1}/{event.total} {names[event.index]}")
+        elif isinstance(event, FileProgress):
+            count = len(inputs.files)
+            bar.update((event.index + event.done / max(event.total, 1)) / max(count, 1),
+                       f"{event.index + 1}/{count} {names.get(event.index, '')}")
+        elif isinstance(event, FileDone):
+            lines.append(f"{event.path} -> {event.output}" if event.error is None
+                         else f"skipped {event.path}: {event.error}")
 
-    written = denoise_files(loaded, files, Path(args.out), tile=args.tile, suffix=args.suffix,
-                            amount=args.amount, luma=args.luma, chroma=args.chroma,
-                            progress=progress, mixed_precision=not args.float32)
+    summary = denoise_files(loaded, list(inputs.files), out, tile=args.tile,
+                            suffix=args.suffix, amount=args.amount, luma=args.luma,
+                            chroma=args.chroma, on_event=on_event,
+                            mixed_precision=not args.float32)
     bar.close()
-    for source, target in written:
-        print(f"{source} -> {target}", file=sys.stderr)
-    return 0
+    for line in lines:
+        print(line, file=sys.stderr)
+    return EXIT_SOME_FAILED if summary.failed else 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

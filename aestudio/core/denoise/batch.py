@@ -1,4 +1,12 @@
-"""Denoising image files at full resolution: format, bit depth and metadata kept."""
+"""Denoising image files at full resolution: format, bit depth and metadata kept.
+
+:func:`denoise_files` is the one batch loop (the ``aestudio denoise`` command and the studio's
+batch queue both call it): file by file, with :class:`~aestudio.core.events.FileStarted`,
+:class:`~aestudio.core.events.FileProgress` and :class:`~aestudio.core.events.FileDone`
+events and a stop flag. A file that cannot be read or written is reported and skipped while
+the rest is done; outputs appear whole or not at all (atomic writes) and never replace an
+input.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +22,10 @@ import torch
 
 from aestudio import __version__
 from aestudio.core.denoise.apply import denoise_tensor, mix_denoised
+from aestudio.core.denoise.tiling import InferenceCancelled
+from aestudio.core.errors import UserError, describe_error
+from aestudio.core.events import EventCallback, FileDone, FileProgress, FileStarted
+from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.io.convert import to_float
 from aestudio.core.io.read import read_image, read_metadata
 from aestudio.core.io.write import write_image
@@ -20,8 +33,41 @@ from aestudio.core.models.inference import model_device
 from aestudio.core.models.modelfile import LoadedModel
 from aestudio.core.runtime.precision import mixed_precision_dtype
 
-# (file index, file count, file name, fraction of this file done)
-FileProgress = Callable[[int, int, str, float], None]
+__all__ = ["BatchSummary", "OverwriteError", "blend", "denoise_file", "denoise_files",
+           "output_path", "plan_outputs"]
+
+#: Per-file progress events at most this often (seconds), plus the last one of each file.
+PROGRESS_INTERVAL_S = 0.05
+
+
+class OverwriteError(UserError, ValueError):
+    """An output would replace an input image."""
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did: the files written and skipped, whether it was stopped, and its time."""
+
+    out_dir: Path
+    done: list[tuple[Path, Path]] = field(default_factory=list)  # (source, output)
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # (source, one line)
+    cancelled: bool = False
+    not_started: int = 0  # files never begun because the batch was stopped
+    seconds: float = 0.0
+
+    @property
+    def written(self) -> list[Path]:
+        """The outputs written, in order."""
+        return [target for _, target in self.done]
+
+    def describe(self) -> str:
+        """One line for people, e.g. ``2 written, 1 failed in 3.1 s``."""
+        parts = [f"{len(self.done)} written"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        if self.cancelled:
+            parts.append(f"cancelled ({self.not_started} not started)")
+        return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
 
 def output_path(source: Path, out_dir: Path, relative: str | None = None, suffix: str = "") -> Path:
@@ -56,7 +102,7 @@ def denoise_file(
     amount: float = 1.0,
     luma: float = 1.0,
     chroma: float = 1.0,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
     mixed_precision: bool = True,
 ) -> Path:
@@ -76,7 +122,7 @@ def denoise_file(
         Strength (0 to 1) of the luminance and of the colour correction: ``luma=0,
         chroma=1`` removes colour noise and keeps grain.
     progress
-        Called with the fraction of this file done.
+        Called as ``progress(done, total)`` in tiles.
     stop
         When set, :class:`~aestudio.core.denoise.tiling.InferenceCancelled` is raised and
         nothing is written.
@@ -86,18 +132,23 @@ def denoise_file(
     Returns
     -------
     Path
-        The written image (its sidecar is the same path plus ``.json``).
+        The written image (its sidecar is the same path plus ``.json``); both are written
+        atomically, so a stopped or failed run leaves nothing under their names.
+
+    Raises
+    ------
+    OverwriteError
+        When ``target`` is ``source``.
     """
     if target.resolve() == source.resolve():
-        raise ValueError(f"refusing to overwrite the input {source}")
+        raise OverwriteError(f"refusing to overwrite the input {source}")
     started = time.perf_counter()
     image, info = read_image(source)
     metadata = read_metadata(source)
     x = torch.from_numpy(to_float(image)).permute(2, 0, 1).contiguous()
     dtype = image.dtype
     del image  # the float copy is all that is needed from here on
-    tile_progress = (lambda done, total: progress(done / max(total, 1))) if progress else None
-    y = denoise_tensor(loaded.model, x, tile=tile, progress=tile_progress, stop=stop,
+    y = denoise_tensor(loaded.model, x, tile=tile, progress=progress, stop=stop,
                        mixed_precision=mixed_precision)
     reduced = mixed_precision_dtype(model_device(loaded.model)) if mixed_precision else None
     y = blend(x, y, amount, luma=luma, chroma=chroma)
@@ -121,8 +172,42 @@ def denoise_file(
         "seconds": round(time.perf_counter() - started, 3),
         "aestudio_version": __version__,
     }
-    target.with_name(target.name + ".json").write_text(json.dumps(sidecar, indent=2))
+    atomic_write_bytes(target.with_name(target.name + ".json"),
+                       json.dumps(sidecar, indent=2).encode("utf-8"))
     return target
+
+
+def plan_outputs(sources: Sequence[tuple[Path, str | None]], out_dir: Path,
+                 suffix: str = "") -> list[Path]:
+    """The output path of each source: :func:`output_path`, numbered where it would be an
+    input or another source's output (``name-1.png``, ...).
+
+    Parameters
+    ----------
+    sources
+        (path, relative output path or None) pairs.
+    out_dir
+        The output folder.
+    suffix
+        Added to each output file's stem.
+
+    Returns
+    -------
+    list of Path
+        One per source, none of them an input and no two alike.
+    """
+    inputs = {p.resolve() for p, _ in sources}
+    taken: set[Path] = set()
+    targets = []
+    for source, relative in sources:
+        target = output_path(source, out_dir, relative, suffix)
+        n = 1
+        while target.resolve() in inputs or target.resolve() in taken:
+            target = output_path(source, out_dir, relative, f"{suffix}-{n}")
+            n += 1
+        taken.add(target.resolve())
+        targets.append(target)
+    return targets
 
 
 def denoise_files(
@@ -135,51 +220,77 @@ def denoise_files(
     luma: float = 1.0,
     chroma: float = 1.0,
     suffix: str = "",
-    progress: FileProgress | None = None,
+    on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     mixed_precision: bool = True,
-) -> list[tuple[Path, Path]]:
-    """Denoise many files into ``out_dir``; inputs are never overwritten.
+) -> BatchSummary:
+    """Denoise many files into ``out_dir``, one by one; inputs are never overwritten.
 
     Parameters
     ----------
+    loaded
+        The denoiser.
     files
         Paths, or (path, relative output path) pairs that keep a folder's layout.
+    out_dir
+        The output folder (created when missing).
     amount, luma, chroma, tile, mixed_precision
         As in :func:`denoise_file`.
     suffix
         Added to each output file's stem.
-    progress
-        Called as ``progress(file index, file count, file name, fraction of that file)``.
+    on_event
+        Called with :class:`~aestudio.core.events.FileStarted`, throttled
+        :class:`~aestudio.core.events.FileProgress` (in tiles) and
+        :class:`~aestudio.core.events.FileDone` (its ``error`` is the one-line reason a
+        file was skipped).
     stop
-        Checked between files (and between tiles): when set, the files done so far stay.
+        Checked between files and between tiles: when set, the file being denoised is
+        dropped (nothing is written under its name), the files done so far stay.
 
     Returns
     -------
-    list of tuple
-        (source, written output) pairs.
+    BatchSummary
+        The files written and skipped, and whether the batch was stopped.
     """
+    started = time.perf_counter()
+    emit = on_event or (lambda event: None)
     items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
-    inputs = {p.resolve() for p, _ in items}
+    total = len(items)
+    targets = plan_outputs(items, out_dir, suffix)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[tuple[Path, Path]] = []
-    taken: set[Path] = set()
-    for index, (source, relative) in enumerate(items):
+    summary = BatchSummary(out_dir)
+    for index, ((source, _), target) in enumerate(zip(items, targets, strict=True)):
         if stop is not None and stop.is_set():
+            summary.cancelled = True
+            summary.not_started = total - index
             break
-        target = output_path(source, out_dir, relative, suffix)
-        n = 1
-        while target.resolve() in inputs or target.resolve() in taken:
-            target = output_path(source, out_dir, relative, f"{suffix}-{n}")
-            n += 1
-        taken.add(target.resolve())
-        target.parent.mkdir(parents=True, exist_ok=True)
+        emit(FileStarted(index, total, str(source)))
+        last = [0.0]
 
-        def file_progress(fraction: float, index: int = index, name: str = source.name) -> None:
-            if progress:
-                progress(index, len(items), name, fraction)
+        def progress(done: int, tiles: int, index: int = index, last: list = last) -> None:
+            now = time.perf_counter()
+            if done >= tiles or now - last[0] >= PROGRESS_INTERVAL_S:
+                last[0] = now
+                emit(FileProgress(index, done, tiles))
 
-        denoise_file(loaded, source, target, tile=tile, amount=amount, luma=luma, chroma=chroma,
-                     progress=file_progress, stop=stop, mixed_precision=mixed_precision)
-        written.append((source, target))
-    return written
+        file_started = time.perf_counter()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            denoise_file(loaded, source, target, tile=tile, amount=amount, luma=luma,
+                         chroma=chroma, progress=progress, stop=stop,
+                         mixed_precision=mixed_precision)
+        except InferenceCancelled:
+            summary.cancelled = True
+            summary.not_started = total - index - 1
+            break
+        except Exception as exc:  # one bad file must not end the batch
+            message = describe_error(exc)
+            summary.failed.append((source, message))
+            emit(FileDone(index, total, str(source), None, message,
+                          time.perf_counter() - file_started))
+            continue
+        summary.done.append((source, target))
+        emit(FileDone(index, total, str(source), str(target), None,
+                      time.perf_counter() - file_started))
+    summary.seconds = time.perf_counter() - started
+    return summary

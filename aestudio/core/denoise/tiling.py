@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from aestudio.core.facts import MIN_TILE  # the tiler's floor, shared with the studio
+
 __all__ = [
     "MIN_TILE",
     "InferenceCancelled",
@@ -38,8 +40,6 @@ __all__ = [
     "tiled_apply",
 ]
 
-#: Tiles are never halved below this side length on out-of-memory.
-MIN_TILE = 64
 
 # Rough count of float32 values a small denoising U-Net keeps alive per pixel at inference
 # (e.g. 64 features in about four live maps); only used by choose_tile's heuristic.

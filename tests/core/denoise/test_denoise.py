@@ -113,7 +113,7 @@ def test_sixteen_bit_gray_png_keeps_depth_stem_exif_and_icc(tmp_path: Path) -> N
     pixels = np.random.default_rng(1).integers(0, 65535, (61, 83), dtype=np.uint16)
     write_image(source, pixels, ImageMetadata("PNG", 16, _exif(), _icc(), (2400.0, 2400.0)))
     before = source.read_bytes()
-    [(src, target)] = denoise_files(loaded, [source], tmp_path / "out")
+    [(src, target)] = denoise_files(loaded, [source], tmp_path / "out").done
     assert src == source and target == tmp_path / "out" / "roll07_frame12.png"
     result, info = read_image(target)
     assert result.dtype == np.uint16 and result.shape == (61, 83, 1) and info.bit_depth == 16
@@ -164,8 +164,8 @@ def test_inputs_are_never_overwritten(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in sources}
     with pytest.raises(ValueError, match="overwrite"):
         denoise_file(loaded, sources[0], sources[0])
-    written = denoise_files(loaded, sources, folder)  # output folder = input folder
-    assert [t.name for _, t in written] == ["scan0-1.png", "scan1-1.png"]
+    written = denoise_files(loaded, sources, folder).written  # output folder = input folder
+    assert [t.name for t in written] == ["scan0-1.png", "scan1-1.png"]
     assert all(p.read_bytes() == data for p, data in before.items())
 
 
