@@ -5,235 +5,54 @@ Add files and folders (buttons or drag and drop), pick an output folder (by defa
 amount and the tile size, and Start. Each file gets a row with its size, bit depth, status
 and progress; a file that cannot be read fails in its row and the batch goes on. Cancel
 stops after the current tile. Outputs keep the input's format, bit depth, EXIF and ICC, and
-get a JSON sidecar describing how they were made.
+get a JSON sidecar describing how they were made. The work is the engine's one batch loop
+(:func:`aestudio.core.denoise.batch.denoise_files`), run in a worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRect,
-    Qt,
-    QUrl,
-    Signal,
-)
-from PySide6.QtGui import QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QPainter
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QCheckBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
+from aestudio.core.events import FileDone, FileProgress, FileStarted
+from aestudio.core.facts import MODEL_SUFFIX
+from aestudio.core.io.formats import IMAGE_SUFFIXES
 from aestudio.ui.common.errors import first_line, open_error
 from aestudio.ui.common.jobs import JobRelay, start_job
-from aestudio.ui.common.workers import Worker, WorkerPool
-from aestudio.ui.denoise.batch_jobs import (
-    BatchSummary,
-    FileCancelled,
-    FileDone,
-    FileFailed,
-    FileProgress,
-    FilesFound,
-    FileStarted,
-    batch_job,
-    find_images_job,
+from aestudio.ui.common.workers import WorkerPool
+from aestudio.ui.denoise.batch_jobs import FilesFound, batch_job, find_images_job
+from aestudio.ui.denoise.batch_layout import DEFAULT_OUTPUT_NAME, BatchLayout
+from aestudio.ui.denoise.batch_table import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    NOT_STARTED,
+    RUNNING,
+    WAITING,
+    BatchRow,
 )
-from aestudio.ui.denoise.compare_controls import LabeledSlider
-from aestudio.ui.denoise.compare_view import (
+from aestudio.ui.denoise.compare_files import (
     IMAGE_FILTER,
     MODEL_FILTER,
-    MODEL_SUFFIX,
     describe_model,
+    load_model_job,
 )
 
 if TYPE_CHECKING:
+    from aestudio.core.denoise.batch import BatchSummary
     from aestudio.core.models.modelfile import LoadedModel
 
-COLUMNS = ("File", "Size", "Depth", "Status", "Progress")
-PROGRESS_COLUMN = 4
-DEFAULT_OUTPUT_NAME = "denoised"
+__all__ = ["CANCELLED", "DONE", "FAILED", "NOT_STARTED", "BatchDenoisePanel"]
+
 IN_PLACE_SUFFIX = "-denoised"  # when the chosen output folder also holds inputs
-MIN_TILE_SIDE = 64  # core.tiling.MIN_TILE; this module does not import torch
-
-WAITING, RUNNING, DONE, FAILED, CANCELLED, NOT_STARTED = (
-    "waiting", "running", "done", "failed", "cancelled", "not started")
 
 
-@dataclass(frozen=True)
-class BatchRow:
-    """One file of the queue and what happened to it."""
-
-    path: Path
-    relative: str
-    info: ImageInfo | None
-    status: str = WAITING
-    progress: float = 0.0
-    message: str = ""  # why the batch failed on it
-    problem: str = ""  # why its header could not be read when it was added
-    target: Path | None = None
-
-
-def _status_text(row: BatchRow) -> str:
-    if row.status == WAITING:
-        return f"Unreadable: {row.problem}" if row.problem else "Waiting"
-    if row.status == RUNNING:
-        return "Denoising…"
-    if row.status == DONE:
-        return f"Done → {row.target.name}" if row.target else "Done"
-    if row.status == FAILED:
-        return f"Failed: {row.message}"
-    if row.status == CANCELLED:
-        return "Cancelled"
-    return "Not started"
-
-
-class BatchTableModel(QAbstractTableModel):
-    """The queue as a table: file, size, bit depth, status, progress (0..1 in UserRole)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[BatchRow] = []
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, column = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return row.relative
-            if column == 1:
-                return f"{row.info.width} × {row.info.height}" if row.info else "—"
-            if column == 2:
-                if row.info is None:
-                    return "—"
-                colour = "gray" if row.info.channels == 1 else "RGB"
-                return f"{row.info.bit_depth}-bit {colour}"
-            if column == 3:
-                return _status_text(row)
-            return None
-        if role == Qt.ItemDataRole.UserRole and column == PROGRESS_COLUMN:
-            return row.progress
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 3 and (row.message or row.problem):
-                return row.message or row.problem
-            if column == 3 and row.target is not None:
-                return str(row.target)
-            return str(row.path)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
-            if row.status == FAILED:
-                return QColor("#c92a2a")
-            if row.status == WAITING and row.problem:
-                return QColor("#e67700")
-            if row.status == DONE:
-                return QColor("#2b8a3e")
-        return None
-
-    def add(self, rows: Iterable[BatchRow]) -> int:
-        """Append rows (with resolved paths) not queued yet; returns how many were added."""
-        known = {r.path for r in self.rows}
-        new = []
-        for row in rows:
-            if row.path not in known:
-                known.add(row.path)
-                new.append(row)
-        if new:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(new) - 1)
-            self.rows.extend(new)
-            self.endInsertRows()
-        return len(new)
-
-    def folders(self) -> set[Path]:
-        """The folders holding queued files."""
-        return {row.path.parent for row in self.rows}
-
-    def update(self, index: int, **changes: Any) -> None:
-        self.rows[index] = replace(self.rows[index], **changes)
-        self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
-
-    def remove(self, indices: Iterable[int]) -> None:
-        for index in sorted(set(indices), reverse=True):
-            self.beginRemoveRows(QModelIndex(), index, index)
-            del self.rows[index]
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.rows.clear()
-        self.endResetModel()
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Draws the progress column as a small progress bar."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
-        fraction = index.data(Qt.ItemDataRole.UserRole)
-        if fraction is None:
-            super().paint(painter, option, index)
-            return
-        bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(4, 5, -4, -5))
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = round(float(fraction) * 1000)
-        bar.textVisible = True
-        bar.text = f"{fraction * 100:.0f}%"
-        bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        bar.palette = option.palette
-        style = option.widget.style() if option.widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
-
-
-def _load_model_job(path: str):
-    def job(worker: Worker) -> tuple[LoadedModel, str]:
-        from aestudio.core.models.modelfile import load_model_file
-        from aestudio.core.runtime.device import describe_device, resolve_device
-
-        device = resolve_device("auto")
-        return load_model_file(path, device=device), describe_device(device)
-
-    return job
-
-
-class BatchDenoisePanel(QWidget):
+class BatchDenoisePanel(BatchLayout, QWidget):
     """A queue of image files denoised with one model, each with status and progress.
 
     Parameters
@@ -265,139 +84,6 @@ class BatchDenoisePanel(QWidget):
         self.setAcceptDrops(True)
         self._update_buttons()
 
-    # ------------------------------------------------------------------ layout
-
-    def _build(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(8, 8, 8, 8)
-        root.setSpacing(8)
-
-        model_row = QHBoxLayout()
-        self.model_label = QLabel("No model: open a trained denoiser (.aemodel).")
-        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.model_label.setWordWrap(True)
-        self.open_model_button = QPushButton("Open model…")
-        self.open_model_button.setToolTip("A saved denoiser; no retraining is needed.")
-        self.open_model_button.clicked.connect(self._choose_model)
-        model_row.addWidget(QLabel("<b>Model</b>"))
-        model_row.addWidget(self.model_label, 1)
-        model_row.addWidget(self.open_model_button)
-        root.addLayout(model_row)
-
-        files_row = QHBoxLayout()
-        self.add_files_button = QPushButton("Add files…")
-        self.add_files_button.clicked.connect(self._choose_files)
-        self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setToolTip("Every image in the folder and its subfolders; the "
-                                          "output folder mirrors its layout.")
-        self.add_folder_button.clicked.connect(self._choose_folder)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.clicked.connect(self.clear)
-        self.count_label = QLabel("")
-        for w in (self.add_files_button, self.add_folder_button, self.remove_button,
-                  self.clear_button):
-            files_row.addWidget(w)
-        files_row.addStretch(1)
-        files_row.addWidget(self.count_label)
-        root.addLayout(files_row)
-
-        self.table_model = BatchTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.table_model)
-        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Fixed widths from the widest expected text: ResizeToContents does not follow rows
-        # added later when other sections stretch.
-        metrics = self.table.fontMetrics()
-        for column, sample in ((1, "00000 × 00000"), (2, "16-bit gray")):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 20)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(PROGRESS_COLUMN, 120)
-        self.table.setMinimumHeight(140)
-        self.empty_hint = QLabel("Drop image files or folders here, or use Add files / "
-                                 "Add folder.")
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint.setStyleSheet("QLabel { color: palette(placeholder-text); }")
-        root.addWidget(self.table, 1)
-        root.addWidget(self.empty_hint)
-
-        options = QGroupBox("Output and options")
-        form = QFormLayout(options)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        out_row = QHBoxLayout()
-        self.output_edit = QLineEdit()
-        self.output_edit.setPlaceholderText(f"<first input folder>/{DEFAULT_OUTPUT_NAME}")
-        self.output_edit.textEdited.connect(self._output_edited)
-        self.output_edit.textChanged.connect(self._update_output_hint)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._choose_output)
-        out_row.addWidget(self.output_edit, 1)
-        out_row.addWidget(browse)
-        form.addRow("Output folder", out_row)
-        self.output_hint = QLabel("")
-        self.output_hint.setWordWrap(True)
-        form.addRow("", self.output_hint)
-        self.amount_slider = LabeledSlider("", 0, 100, 100)
-        self.amount_slider.setToolTip("How much of the denoising to apply: 100% is the model's "
-                                      "output, lower values mix the original back in.")
-        form.addRow("Amount", self.amount_slider)
-        self.luma_slider = LabeledSlider("", 0, 100, 100)
-        self.luma_slider.setToolTip("Strength on brightness noise; lower it to keep film grain.")
-        self.chroma_slider = LabeledSlider("", 0, 100, 100)
-        self.chroma_slider.setToolTip("Strength on colour noise.")
-        form.addRow("Luma", self.luma_slider)
-        form.addRow("Chroma", self.chroma_slider)
-        tile_row = QHBoxLayout()
-        self.tile_auto = QCheckBox("Automatic")
-        self.tile_auto.setChecked(True)
-        self.tile_auto.setToolTip("Pick the tile size from the device's free memory; smaller "
-                                  "tiles are tried automatically when memory runs out.")
-        self.tile_spin = QSpinBox()
-        self.tile_spin.setRange(MIN_TILE_SIDE, 4096)
-        self.tile_spin.setSingleStep(64)
-        self.tile_spin.setValue(512)
-        self.tile_spin.setSuffix(" px")
-        self.tile_spin.setEnabled(False)
-        self.tile_auto.toggled.connect(lambda on: self.tile_spin.setEnabled(not on))
-        tile_row.addWidget(self.tile_auto)
-        tile_row.addWidget(self.tile_spin)
-        tile_row.addStretch(1)
-        form.addRow("Tile size", tile_row)
-        root.addWidget(options)
-
-        run_row = QHBoxLayout()
-        self.start_button = QPushButton("Start")
-        self.start_button.setDefault(True)
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current tile; finished files are kept.")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("%p%")
-        self.open_output_button = QPushButton("Open output folder")
-        self.open_output_button.clicked.connect(self.open_output_folder)
-        run_row.addWidget(self.start_button)
-        run_row.addWidget(self.cancel_button)
-        run_row.addWidget(self.progress, 1)
-        run_row.addWidget(self.open_output_button)
-        root.addLayout(run_row)
-        self.summary_label = QLabel("")
-        self.summary_label.setWordWrap(True)
-        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        root.addWidget(self.summary_label)
 
     # ------------------------------------------------------------------ public API
 
@@ -405,7 +91,7 @@ class BatchDenoisePanel(QWidget):
         """Load a saved denoiser in the background."""
         path = str(path)
         self.model_label.setText(f"Loading {Path(path).name}…")
-        relay = start_job(self.pool, _load_model_job(path), "Loading model", parent=self)
+        relay = start_job(self.pool, load_model_job(path), "Loading model", parent=self)
         self._loads.append(relay)
         relay.succeeded.connect(lambda result, p=path: self._model_ready(p, *result))
         relay.failed.connect(lambda m, d: self._model_failed(m, d))
@@ -457,7 +143,7 @@ class BatchDenoisePanel(QWidget):
         rows = self.table_model.rows
         for i in range(len(rows)):
             self.table_model.update(i, status=WAITING, progress=0.0, message="", target=None)
-        files = [(i, row.path, row.relative) for i, row in enumerate(rows)]
+        files = [(row.path, row.relative) for row in rows]
         suffix = IN_PLACE_SUFFIX if self._holds_inputs(out_dir) else ""
         luma = self.luma_slider.value() / 100
         chroma = self.chroma_slider.value() / 100
@@ -564,18 +250,16 @@ class BatchDenoisePanel(QWidget):
     def _on_event(self, event: Any) -> None:
         model = self.table_model
         if isinstance(event, FileStarted):
-            model.update(event.index, status=RUNNING, progress=0.0, target=event.target)
+            model.update(event.index, status=RUNNING, progress=0.0, target=None)
             self.table.scrollTo(model.index(event.index, 0))
         elif isinstance(event, FileProgress):
-            model.update(event.index, progress=event.fraction)
-        elif isinstance(event, FileDone):
-            model.update(event.index, status=DONE, progress=1.0, target=event.target,
+            model.update(event.index, progress=event.done / max(event.total, 1))
+        elif isinstance(event, FileDone) and event.error is None:
+            model.update(event.index, status=DONE, progress=1.0, target=Path(event.output),
                          message="")
-        elif isinstance(event, FileFailed):
-            model.update(event.index, status=FAILED, progress=0.0, message=event.message,
+        elif isinstance(event, FileDone):
+            model.update(event.index, status=FAILED, progress=0.0, message=event.error,
                          target=None)
-        elif isinstance(event, FileCancelled):
-            model.update(event.index, status=CANCELLED, target=None)
         self._update_overall()
 
     def _update_overall(self) -> None:
@@ -589,7 +273,9 @@ class BatchDenoisePanel(QWidget):
     def _batch_done(self, summary: BatchSummary) -> None:
         self.summary = summary
         for i, row in enumerate(self.table_model.rows):
-            if row.status == WAITING and summary.cancelled:
+            if summary.cancelled and row.status == RUNNING:
+                self.table_model.update(i, status=CANCELLED, target=None)
+            elif summary.cancelled and row.status == WAITING:
                 self.table_model.update(i, status=NOT_STARTED)
         text = f"{summary.describe()}. Outputs in {summary.out_dir}"
         if summary.failed:
@@ -701,3 +387,4 @@ class BatchDenoisePanel(QWidget):
             self.add_paths(images)
         if paths:
             event.acceptProposedAction()
+

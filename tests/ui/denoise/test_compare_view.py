@@ -26,21 +26,14 @@ from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from aestudio.core.denoise.apply import denoise_array  # noqa: E402
+from aestudio.core.denoise.preview import AllDone, NoisyReady, RegionDone  # noqa: E402
+from aestudio.core.denoise.regions import Focus  # noqa: E402
+from aestudio.core.evaluation.metrics import quality_scores  # noqa: E402
 from aestudio.core.io.convert import from_float  # noqa: E402
 from aestudio.core.models.modelfile import load_model_file  # noqa: E402
 from aestudio.ui.common.image_convert import to_uint8  # noqa: E402
 from aestudio.ui.common.workers import Worker, WorkerPool  # noqa: E402
-from aestudio.ui.denoise.compare_tiles import (  # noqa: E402
-    AllDone,
-    Focus,
-    NoisyReady,
-    RegionDone,
-    compare_job,
-    context_margin,
-    next_region,
-    plan_regions,
-    quality_scores,
-)
+from aestudio.ui.denoise.compare_jobs import compare_job  # noqa: E402
 from aestudio.ui.denoise.compare_view import CompareView  # noqa: E402
 
 WAIT_MS = 20_000
@@ -97,25 +90,6 @@ def _open(qtbot, view: CompareView, image: Path, model: Path | None) -> None:
 def _close(actual: np.ndarray, expected: np.ndarray, levels: int = 1) -> None:
     diff = np.abs(actual.astype(np.int64) - expected.astype(np.int64))
     assert diff.max() <= levels, f"max difference {diff.max()} levels"
-
-
-def test_region_plan_covers_the_image_once():
-    regions = plan_regions(70, 100, 32, 32, 8)
-    cover = np.zeros((70, 100), int)
-    for r in regions:
-        cover[r.y:r.y + r.h, r.x:r.x + r.w] += 1
-        x0, y0, x1, y1 = r.context
-        assert x0 % 8 == 0 and y0 % 8 == 0
-        assert x0 <= r.x and x1 >= r.x + r.w and y0 <= r.y and y1 >= r.y + r.h
-    assert (cover == 1).all()
-    # The region under the viewport's centre comes first.
-    first = next_region(regions, (60.0, 40.0, 100.0, 70.0))
-    assert first.x <= 80 < first.x + first.w and first.y <= 55 < first.y + first.h
-
-
-def test_margin_covers_the_unet_reach(model_file):
-    margin, align = context_margin(load_model_file(model_file))
-    assert margin >= 32 and margin % align == 0 and align >= 8
 
 
 def test_panes_show_the_image_and_its_full_denoising(qtbot, view, tmp_path, model_file):

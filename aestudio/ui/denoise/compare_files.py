@@ -1,0 +1,95 @@
+"""Files of the denoising views: dialog filters, one-line descriptions, and loading jobs.
+
+The jobs run in a worker thread and call the engine there; importing this module does not
+import torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from aestudio.core.errors import UserError
+from aestudio.core.facts import MODEL_SUFFIX
+from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
+from aestudio.ui.common.workers import JobFn, Worker
+
+if TYPE_CHECKING:
+    from aestudio.core.models.modelfile import LoadedModel
+
+__all__ = ["IMAGE_FILTER", "MODEL_FILTER", "MODEL_SUFFIX", "describe_image", "describe_model",
+           "load_image_job", "load_model_job", "load_reference_job"]
+
+IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)))
+MODEL_FILTER = f"aestudio models (*{MODEL_SUFFIX})"
+
+
+def describe_image(path: str | Path, info: ImageInfo) -> str:
+    """``name · 481 × 321 · RGB · 8-bit`` for the status line."""
+    colour = "gray" if info.channels == 1 else "RGB"
+    return f"{Path(path).name} · {info.width} × {info.height} · {colour} · {info.bit_depth}-bit"
+
+
+def describe_model(path: str | Path, loaded: LoadedModel) -> str:
+    """``name · denoiser (unet, width 32, depth 3) · trained on gaussian:25``."""
+    meta = loaded.meta
+    config = meta.get("model_config") or {}
+    parts = [f"{k} {config[k]}" for k in ("width", "depth", "latent_dim", "image_size")
+             if k in config]
+    arch = config.get("arch")
+    details = ", ".join(([str(arch)] if arch else []) + parts)
+    text = f"{Path(path).name} · {meta.get('architecture', '?')}"
+    if details:
+        text += f" ({details})"
+    train = meta.get("train") or {}
+    if train.get("task") and train.get("task") != "reconstruct" and train.get("noise"):
+        text += f" · trained on {train['noise']}"
+    return text
+
+
+def load_image_job(path: str) -> JobFn:
+    """A job returning ``(array, ImageInfo)`` of an image file."""
+    def job(worker: Worker) -> tuple[np.ndarray, ImageInfo]:
+        from aestudio.core.io.read import read_image
+
+        return read_image(path)
+
+    return job
+
+
+def load_reference_job(path: str, shape: tuple[int, ...], dtype: np.dtype) -> JobFn:
+    """A job reading a clean reference, brought to the image's channels and dtype.
+
+    Raises (in the job) :class:`~aestudio.core.errors.UserError` when its size differs.
+    """
+
+    def job(worker: Worker) -> np.ndarray:
+        from aestudio.core.io.convert import from_float, to_float
+        from aestudio.core.io.read import read_image
+        from aestudio.core.models.inference import match_channels
+
+        array, _ = read_image(path)
+        if array.shape[:2] != shape[:2]:
+            h, w = array.shape[:2]
+            raise UserError(f"the reference is {w} × {h} pixels but the image is "
+                            f"{shape[1]} × {shape[0]}")
+        array = match_channels(array, shape[2])
+        if array.dtype != dtype:
+            array = from_float(to_float(array), dtype)
+        return array
+
+    return job
+
+
+def load_model_job(path: str) -> JobFn:
+    """A job returning ``(LoadedModel, device description)`` on the best device."""
+    def job(worker: Worker) -> tuple[LoadedModel, str]:
+        from aestudio.core.models.modelfile import load_model_file
+        from aestudio.core.runtime.device import describe_device, resolve_device
+
+        device = resolve_device("auto")
+        return load_model_file(path, device=device), describe_device(device)
+
+    return job
