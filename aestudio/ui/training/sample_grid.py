@@ -64,10 +64,6 @@ class SampleGrid(QWidget):
         elif not self._timer.isActive():
             self._timer.start(int(wait * 1000) + 1)
 
-    def update_from_event(self, event: object) -> None:
-        """Show a core :class:`~aestudio.core.events.Samples` event."""
-        self.show_samples(event.step, event.clean, event.noisy, event.output)  # type: ignore[attr-defined]
-
     def flush(self) -> None:
         """Show queued samples at once (for the end of a run)."""
         self._timer.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,14 @@ from PIL import Image
 from aestudio.core import events as ev
 from aestudio.core.config import DataConfig, TrainConfig
 from aestudio.core.models.modelfile import load_model_file
+from aestudio.core.models.summary import read_model_summary
+from aestudio.core.training.environment import EnvironmentInfo
+from aestudio.core.training.messages import DataReady, ResumeInfo, TrainRequest
 from aestudio.ui.common.workers import Worker
 from aestudio.ui.training.worker import (
-    DataReady,
-    ResumeInfo,
-    TrainRequest,
-    describe_environment,
-    leave_a_core_free,
-    read_model_summary,
+    environment_job,
     run_training,
+    summary_job,
     training_job,
 )
 
@@ -202,19 +200,16 @@ def test_a_folder_without_images_fails_readably(isolated):
     assert details == ""  # an expected failure carries no traceback
 
 
-def test_environment_description():
-    info = describe_environment()
-    names = [m.name for m in info.models]
-    assert {"mlp-ae", "conv-ae", "vae", "denoiser"} <= set(names)
-    assert info.devices["cpu"] and info.devices["auto"]
-    assert info.devices["cuda"] == torch.cuda.is_available()
-    assert "gaussian" in info.noise_kinds and "gaussian" in info.noise_syntax
-    assert info.auto_device
-
-
-def test_leave_a_core_free_restores_the_thread_count():
-    before = torch.get_num_threads()
-    with leave_a_core_free() as threads:
-        assert threads == max(1, (os.cpu_count() or 2) - 1)
-        assert torch.get_num_threads() == threads
-    assert torch.get_num_threads() == before
+def test_environment_and_summary_jobs_run_in_a_worker(folder, isolated):
+    done: list = []
+    worker = Worker(environment_job, "engine-start")
+    worker.succeeded.connect(done.append)
+    worker.run()
+    assert isinstance(done[0], EnvironmentInfo) and done[0].models
+    out = isolated / "models" / "summary.aemodel"
+    run_training(Worker(training_job(request_for(folder, out, epochs=1))),
+                 request_for(folder, out, epochs=1))
+    worker = Worker(summary_job(str(out)), "model-summary")
+    worker.succeeded.connect(done.append)
+    worker.run()
+    assert done[1].architecture == "mlp-ae" and done[1].path == str(out)
