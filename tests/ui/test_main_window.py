@@ -207,6 +207,28 @@ def test_open_model_then_save_a_copy(qtbot, window, tmp_path, modal_dialogs):
     saved = target.with_name("saved.aemodel")
     qtbot.waitUntil(saved.exists, timeout=5000)
     assert saved.read_bytes() == source.read_bytes()
+    assert list(saved.parent.iterdir()) == [saved]  # no temporary file is left behind
+
+
+def test_saving_a_copy_on_a_read_only_disk_is_one_line(qtbot, window, tmp_path, modal_dialogs,
+                                                      monkeypatch):
+    import errno
+    import os
+
+    from aestudio.ui.window import model_files
+
+    def read_only(source, target):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(target))
+
+    monkeypatch.setattr(model_files, "atomic_copy", read_only)
+    source = tiny_model_file(tmp_path / "tiny.aemodel")
+    window.open_model(source)
+    qtbot.waitUntil(window.save_model_action.isEnabled, timeout=15_000)
+    window.save_model_as(tmp_path / "locked" / "copy.aemodel")
+    qtbot.waitUntil(lambda: bool(modal_dialogs.boxes), timeout=5000)
+    title, text, _details = modal_dialogs.boxes[0]
+    assert title == "Cannot save the model"
+    assert "read-only" in text and "\n" not in text
 
 
 def test_closing_during_training_asks_then_stops_and_saves(qtbot, window, tmp_path,
