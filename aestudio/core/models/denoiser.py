@@ -1,10 +1,8 @@
 """Fully convolutional denoisers for images of any size: a residual U-Net or DnCNN.
 
-The defaults (U-Net, width 16, depth 3, 0.6 million weights) were chosen by measurement
-for training in minutes on a CPU, sigma 25, four-minute runs on BSD68 scored on Set12:
-width 16 / depth 3 reached 28.58 dB, width 24 28.47, depth 4 28.39, DnCNN (64 x 12 on 2x2
-blocks) 28.12, and a width-32 U-Net on 2x2 blocks 27.80 (it diverged at the learning rate
-the others took). Wider models pay off with longer training or a GPU.
+The defaults (U-Net, width 16, depth 3, 0.6 million weights) are sized for training in
+minutes on a CPU; wider models pay off with longer training or a GPU (the comparison is in
+``docs/denoise.md``, "Measured choices").
 
 Both networks can also work on 2x2 (or 4x4) pixel blocks instead of single pixels
 (``unshuffle``): the image is rearranged into ``unshuffle**2`` times as many channels at
@@ -143,8 +141,7 @@ class Denoiser(ImageModel):
             self.net = DnCNN(inner, config.width, config.depth)
         if config.residual:
             # Start close to the identity: a residual network whose noise estimate starts
-            # large spends hundreds of steps unlearning it before it learns anything
-            # (measured: 20.6 dB vs 27.0 dB after 150 steps on BSD68 patches, sigma 25).
+            # large spends hundreds of steps unlearning it before it learns anything.
             last = self.net.out if config.arch == "unet" else self.net.body[-1]
             with torch.no_grad():
                 last.weight.mul_(INITIAL_OUTPUT_SCALE)

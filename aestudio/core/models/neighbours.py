@@ -31,7 +31,7 @@ def neighbour_graph(pixels: torch.Tensor, k: int = 15,
     """Indices (N, k) of each row's k nearest other rows, by Euclidean distance in the
     top principal components of ``pixels`` (N, P) float (at most ``PCA_DIMS``).
 
-    Computed exactly in blocks of rows: 60,000 images take a few seconds on a laptop CPU.
+    Computed exactly, in blocks of rows so that memory stays bounded for large sets.
     ``progress`` gets the number of rows done after each block.
     """
     n = len(pixels)

@@ -1,14 +1,12 @@
 """Fast number formats where the hardware runs them natively.
 
-Two measured wins on CPUs as much as on GPUs:
-
 - ``channels_last`` weights let oneDNN (CPU) and cuDNN (GPU) run convolutions without
-  reordering memory before and after each layer: the same numbers, 1.4 to 1.6 times faster
-  for the models here on a CPU.
+  reordering memory before and after each layer: the same numbers, faster.
 - Mixed precision: bfloat16 matrix work with float32 weights and sums, on CUDA (float16 where
   bfloat16 is not supported) and on CPUs with native bfloat16 instructions (AVX-512 BF16 or
-  AMX). A further 1.8 to 2.5 times on such a CPU; a denoiser loses under 0.01 dB. Emulated
-  bfloat16 (older CPUs) is slower than float32, so it is never used there.
+  AMX). Emulated bfloat16 (older CPUs) is slower than float32, so it is never used there.
+
+What each gains is measured in ``docs/denoise.md`` ("Measured choices").
 """
 
 from __future__ import annotations
