@@ -32,7 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import ROOT, SHARED_DATA, WORK, Figure, cores, print_figures
+if __package__ in (None, ""):  # run as a script: the repository root is not on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, SHARED_DATA, WORK, Figure, cores, print_figures  # noqa: E402
 
 FULL_SIZE = (6000, 4000)  # width, height: 24 megapixels
 QUICK_SIZE = (1200, 800)

@@ -19,7 +19,7 @@ Sections (each can be skipped with ``--skip``):
 ``self``
     Self-supervised training (``--task self-supervised``) on one noisy copy of BSD68 at
     sigma 25 alone, for ``--minutes``, scored on those same noisy images against the clean
-    ones: the Noise2Void protocol (27.81 dB published).
+    ones: the Noise2Void protocol (its published figure is quoted in the table).
 ``memory``
     Peak resident memory added by denoising a 24-megapixel RGB photo on the CPU (a fresh
     process; /proc/self/status VmHWM), and the time it takes.
@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 
 # Idle OpenMP threads yield instead of spinning: on a CPU shared with other work, spinning
-# threads made every training step several times slower (measured 5-10x at load 9 on 2 cores).
+# threads made every training step several times slower (see docs/benchmarks.md).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
