@@ -316,3 +316,18 @@ def test_importing_the_widgets_does_not_import_torch():
     code = ("import sys, aestudio.ui.denoise.compare_view, aestudio.ui.denoise.batch_panel; "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_noise_picker_offers_the_engine_kinds_and_defaults(qtbot):
+    from aestudio.core.data.noise import parse_noise
+    from aestudio.core.data.noise_syntax import NOISE_EXAMPLES, NOISE_KINDS
+    from aestudio.ui.denoise.compare_controls import NoiseControl
+
+    control = NoiseControl()
+    qtbot.addWidget(control)
+    kinds = [control.kind.itemData(i) for i in range(control.kind.count())]
+    assert kinds == list(NOISE_KINDS)
+    for index, kind in enumerate(kinds):
+        control.kind.setCurrentIndex(index)
+        # Each kind starts at the engine's example, which the engine parses back.
+        assert parse_noise(control.spec()) == parse_noise(NOISE_EXAMPLES[kind])
