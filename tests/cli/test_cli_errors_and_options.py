@@ -123,3 +123,15 @@ def test_progress_draws_on_a_terminal_only() -> None:
     silent = _Terminal()
     ProgressBar(stream=silent, enabled=False).update(0.5)
     assert silent.getvalue() == ""
+
+
+def test_help_imports_neither_torch_nor_qt() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from aestudio.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'PySide6', 'numpy', 'tqdm') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
