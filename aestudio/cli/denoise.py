@@ -21,6 +21,7 @@ EXIT_SOME_FAILED = 1  # denoise: some files were skipped, the others written
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
+    """Write the autoencoder's output for image files and folders as PNGs. Returns the exit status."""
     from aestudio.core.models.inference import reconstruct
 
     loaded = load_model(args.model, args.device)
@@ -37,6 +38,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
 
 def cmd_denoise(args: argparse.Namespace) -> int:
+    """Denoise image files and folders at full resolution into ``--out``. Returns the exit status."""
     from aestudio.core.denoise.batch import denoise_files
     from aestudio.core.denoise.inputs import collect_inputs
     from aestudio.core.errors import UserError
@@ -76,6 +78,7 @@ def cmd_denoise(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Print the mean PSNR and SSIM of the model's output on a folder. Returns the exit status."""
     from aestudio.core.evaluation.evaluate import evaluate_folder
 
     loaded = load_model(args.model, args.device)
