@@ -101,18 +101,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in handled} \
         if threading.current_thread() is threading.main_thread() else {}
     try:
-        from aestudio.core.data.training_data import load_training_data
-        from aestudio.core.models import get_entry
+        from aestudio.core.training.setup import prepare_run
 
-        data = load_training_data(
-            job.data, patches=get_entry(job.model).kind == "denoiser", seed=job.train.seed,
-            stop=stop, progress=lambda s, d, t: on_event(ev.Loading(s, d, t)))
+        prepared = prepare_run(job, resume=args.resume, on_event=on_event, stop=stop)
         bar.close()
-        for skipped in data.skipped:
+        for skipped in prepared.data.skipped:
             log(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-        for note in data.notes:
+        for note in prepared.data.notes:
             log(note, file=sys.stderr)
-        result = fit(job, data, on_event=on_event, stop=stop, resume=args.resume)
+        result = fit(prepared.job, prepared.data, on_event=on_event, stop=stop,
+                     resume=prepared.resume)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
