@@ -40,9 +40,12 @@ SOFTWARE_CREDITS = (
     ("Qt and PySide6", "The Qt Company", "LGPL 3.0"),
     ("PyTorch", "The PyTorch contributors", "BSD 3-Clause"),
     ("pyqtgraph", "The pyqtgraph developers", "MIT"),
+    ("superqt", "The superqt community (pyapp-kit)", "BSD 3-Clause"),
     ("NumPy", "The NumPy developers", "BSD 3-Clause"),
     ("Pillow", "Jeffrey A. Clark and contributors", "MIT-CMU"),
-    ("tifffile", "Christoph Gohlke", "BSD 3-Clause"),
+    ("tifffile and imagecodecs", "Christoph Gohlke", "BSD 3-Clause"),
+    ("TorchMetrics", "Lightning AI and contributors", "Apache 2.0"),
+    ("tqdm", "The tqdm developers", "MPL 2.0 and MIT"),
     ("safetensors", "Hugging Face", "Apache 2.0"),
 )
 
