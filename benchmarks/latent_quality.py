@@ -26,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import SHARED_DATA, WORK, Figure, print_figures
+if __package__ in (None, ""):  # run as a script: the repository root is not on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import SHARED_DATA, WORK, Figure, print_figures  # noqa: E402
 
 # The best options found for 8 minutes on a 2-core CPU (see docs/latent.md): narrow
 # convolutions (more epochs in the budget), a wide layer next to the code, small batches,

@@ -229,7 +229,7 @@ class PointIndex:
     def _scan(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Brute force over every valid point; squared distances, ties by index."""
         pts = self.points[self._valid]
-        # Two planes instead of a (M, N, 2) reduction: several times faster.
+        # Two (M, N) planes rather than an (M, N, 2) array reduced over its last axis.
         d2 = np.square(q[:, :1] - pts[:, 0]) + np.square(q[:, 1:] - pts[:, 1])
         if k < len(pts):
             part = np.argpartition(d2, k - 1, axis=1)[:, :k]

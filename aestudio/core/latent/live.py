@@ -2,7 +2,8 @@
 
 While an autoencoder trains, the trainer reports a copy of its weights
 (:class:`~aestudio.core.events.Snapshot`). With the run's architecture and image folder it
-becomes a :class:`LiveSnapshot`, and :func:`run_refresh` turns one into a map:
+becomes a :class:`~aestudio.core.training.messages.LiveSnapshot`, and :func:`run_refresh`
+turns what one holds into a map:
 
 - a fresh model object takes the weights (a copy of a template built once per run, so a
   model someone already decodes with is never changed under them);
@@ -28,14 +29,12 @@ from typing import Any
 import numpy as np
 
 from aestudio.core.data.pca import PCAFit, fit_pca
-from aestudio.core.events import Snapshot
 from aestudio.core.latent.codes import FolderCodes, encode_folder, encode_images
 from aestudio.core.latent.decoding import measure_decode_ms
 from aestudio.core.latent.map import LatentMap, build_map, resolve_layout
 
 __all__ = [
     "LIVE_LAYOUTS",
-    "LiveSnapshot",
     "RefreshPlan",
     "RefreshResult",
     "aligned_pca",
@@ -48,40 +47,6 @@ __all__ = [
 ]
 
 LIVE_LAYOUTS = ("codes", "pca")  # fast enough to redo on every refresh
-
-
-@dataclass(frozen=True)
-class LiveSnapshot:
-    """A training run's weights at one step, with what is needed to rebuild the model.
-
-    Attributes
-    ----------
-    run : int
-        Tells runs apart (it grows with each run started).
-    step : int
-        The training step of the weights.
-    model : str
-        Registry name of the architecture.
-    options : dict
-        ``create_model(model, **options)`` rebuilds it (channels and image size included).
-    folder : str
-        The run's image folder.
-    state : mapping
-        State-dict keys to CPU tensors or numpy arrays, owned by the snapshot.
-    """
-
-    run: int
-    step: int
-    model: str
-    options: dict[str, Any]
-    folder: str
-    state: Mapping[str, Any]
-
-    @classmethod
-    def of(cls, run: int, model: str, options: dict[str, Any], folder: str,
-           snapshot: Snapshot) -> LiveSnapshot:
-        """The engine's :class:`~aestudio.core.events.Snapshot` of run ``run``."""
-        return cls(run, snapshot.step, model, dict(options), folder, snapshot.state)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QFrame, QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 from aestudio.ui.common.image_convert import array_to_qpixmap
 
 POINT_SIZE = 5
 MARKER_COLOUR = "#D55E00"  # Okabe-Ito vermillion
 PATH_COLOUR = "#0072B2"  # Okabe-Ito blue
+HOVER_MS = 15
 
 
 class _MapViewBox(pg.ViewBox):
@@ -98,7 +100,7 @@ class MapView(QWidget):
     probed(x, y, phase, modifiers)
         A left click ("click"), drag ("drag") or drag end ("end") at map coordinates.
     hovered(x, y, widget_x, widget_y)
-        The pointer moved over the plot (throttled by the event loop).
+        The pointer moved over the plot (throttled to one report every ``HOVER_MS``).
     left()
         The pointer left the plot.
     range_changed()
@@ -168,13 +170,11 @@ class MapView(QWidget):
         self.view_box.addItem(self.marker_item)
 
         self.card = HoverCard(self.plot)
-        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        # Pointer moves come far more often than a hover needs: the first at once, then the
+        # latest at most every HOVER_MS.
+        self._hover = qthrottled(self._emit_hover, timeout=HOVER_MS, leading=True, parent=self)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
         self.view_box.sigRangeChanged.connect(lambda *_: self.range_changed.emit())
-        self._pending_move: QPointF | None = None
-        self._move_timer = QTimer(self)
-        self._move_timer.setSingleShot(True)
-        self._move_timer.setInterval(15)
-        self._move_timer.timeout.connect(self._emit_hover)
 
     # -- points -----------------------------------------------------------------------
     def set_points(self, positions: np.ndarray, brushes: np.ndarray | QBrush,
@@ -190,11 +190,6 @@ class MapView(QWidget):
                 brushes = brushes[order]
         brush = list(brushes) if isinstance(brushes, np.ndarray) else brushes
         self.scatter.setData(pos=pos, brush=brush, pen=None, size=POINT_SIZE)
-
-    def set_brushes(self, brushes: np.ndarray, order: np.ndarray | None = None) -> None:
-        """Change the colours only (the positions stay)."""
-        b = brushes[order] if order is not None else brushes
-        self.scatter.setBrush(list(b))
 
     def clear_points(self) -> None:
         self.scatter.clear()
@@ -267,15 +262,7 @@ class MapView(QWidget):
         self.grid_item.show()
 
     # -- hover -------------------------------------------------------------------------
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        self._pending_move = scene_pos
-        if not self._move_timer.isActive():
-            self._move_timer.start()
-
-    def _emit_hover(self) -> None:
-        scene_pos = self._pending_move
-        if scene_pos is None:
-            return
+    def _emit_hover(self, scene_pos: QPointF) -> None:
         if not self.view_box.sceneBoundingRect().contains(scene_pos):
             self.left.emit()
             return

@@ -24,7 +24,6 @@ from aestudio.core.latent.decoding import (
 )
 from aestudio.core.latent.grid import grid_codes, grid_mosaic
 from aestudio.core.latent.live import (
-    LiveSnapshot,
     RefreshPlan,
     aligned_pca,
     encode_again,
@@ -36,6 +35,7 @@ from aestudio.core.latent.live import (
 from aestudio.core.latent.map import build_map
 from aestudio.core.models import create_model, inference
 from aestudio.core.models.modelfile import save_model_file
+from aestudio.core.training.messages import LiveSnapshot, RunArchitecture
 from tests.conftest import make_digit_folder
 
 SIZE = 16
@@ -63,7 +63,8 @@ def plan(snapshot: LiveSnapshot, **changes) -> RefreshPlan:
 def test_a_snapshot_event_becomes_a_map_of_its_weights(tmp_path: Path) -> None:
     folder = make_digit_folder(tmp_path / "d", per_label=6, size=SIZE, labels=2)
     state, model = weights(1)
-    snapshot = LiveSnapshot.of(3, "vae", VAE, str(folder), Snapshot(12, state))
+    architecture = RunArchitecture("vae", "autoencoder", VAE, str(folder))
+    snapshot = LiveSnapshot.of(3, architecture, Snapshot(12, state))
     assert (snapshot.run, snapshot.step, snapshot.model) == (3, 12, "vae")
     first = run_refresh(plan(snapshot, measure=True))
     assert first.run == 3 and first.step == 12 and first.decode_ms > 0

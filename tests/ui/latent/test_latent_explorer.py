@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
+import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -25,6 +28,7 @@ from aestudio.core.models import (
 from aestudio.core.models.modelfile import save_model_file  # noqa: E402
 from aestudio.ui.common.workers import WorkerPool  # noqa: E402
 from aestudio.ui.latent.explorer import LatentExplorer  # noqa: E402
+from aestudio.ui.latent.panels import GREY  # noqa: E402
 from tests.conftest import make_digit_folder  # noqa: E402
 
 
@@ -100,13 +104,13 @@ def test_click_decodes_exactly_that_code(qtbot, explorer: LatentExplorer) -> Non
 
 def test_interpolation_strip_and_exports(qtbot, explorer: LatentExplorer, tmp_path: Path) -> None:
     lm = explorer.latent_map
-    explorer.steps_spin.setValue(7)
+    explorer.interpolation.steps_spin.setValue(7)
     a, b = lm.positions[0], lm.positions[-1]
     explorer.interpolate_between(tuple(a), tuple(b))
     qtbot.waitUntil(lambda: explorer.interpolation_frames() is not None, timeout=10_000)
     frames = explorer.interpolation_frames()
     assert frames.shape == (7, 16, 16, 1)
-    assert len(explorer.strip.frames) == 7
+    assert len(explorer.interpolation.strip.frames) == 7
     np.testing.assert_allclose(frames[0], inference.decode(explorer.model, lm.codes[:1])[0],
                                atol=1e-6)
     explorer.export_strip(str(tmp_path / "strip.png"))
@@ -126,34 +130,38 @@ def test_interpolation_strip_and_exports(qtbot, explorer: LatentExplorer, tmp_pa
 
 
 def test_colour_modes_highlight_grid_and_hover(qtbot, explorer: LatentExplorer) -> None:
-    from aestudio.core.latent.explore import nonlinear_status
+    from aestudio.core.latent.map import nonlinear_status
 
-    combo = explorer.layout_combo
+    combo = explorer.bar.layout_combo
     for key, reason in nonlinear_status().items():
         row = combo.findData(key)
         assert combo.model().item(row).isEnabled() == (reason is None)
         if reason is not None:  # disabled, and the tooltip names the package to install
             assert "install" in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
     assert explorer.grid_spacing() == "uniform"  # a conv-ae: no prior
+    scatter = explorer.map_view.scatter
     for mode in ("error", "none", "label"):
         explorer.set_colour_by(mode)
-        assert len(explorer._brushes) == 30
+        assert len(scatter.data) == 30
+        assert len({id(b) for b in scatter.data["brush"]}) <= 10  # a few shared brushes
     explorer.set_highlight({"1"})
     assert explorer.legend.checked_keys() == {"1"}
-    assert explorer._order is not None  # greyed points drawn first, not hidden
-    assert len(explorer.map_view.scatter.data) == 30
+    # The other labels are greyed, not hidden, and drawn first (underneath).
+    colours = [b.color().name() for b in scatter.data["brush"]]
+    assert len(colours) == 30 and colours[:20] == [GREY.lower()] * 20
+    assert GREY.lower() not in colours[20:]
     explorer.set_grid_visible(True)
     qtbot.waitUntil(lambda: explorer.map_view.grid_item.isVisible(), timeout=10_000)
     assert explorer.map_view.grid_item.image.shape[:2] == (16 * 16, 16 * 16)
     explorer.select_point(3)
-    assert explorer._selected == 3
-    assert explorer.neighbours.shown() == 8
-    explorer.tabs.setCurrentIndex(1)
-    assert explorer.anomalies.count() == 30
+    assert explorer.selected_point() == 3
+    assert explorer.side.point.neighbours.shown() == 8
+    explorer.side.setCurrentIndex(1)
+    assert explorer.side.ranking.anomalies.count() == 30
     x, y = explorer.latent_map.positions[5]
     vb = explorer.map_view.view_box
     scene = vb.mapViewToScene(QPointF(float(x), float(y)))
-    explorer.map_view._on_mouse_moved(scene)
+    explorer.map_view.plot.scene().sigMouseMoved.emit(scene)  # as a pointer move does
     qtbot.waitUntil(lambda: explorer.map_view.card.isVisible(), timeout=5_000)
     explorer.set_grid_visible(False)
     _wait_idle(qtbot, explorer)
@@ -175,7 +183,7 @@ def test_encoding_can_be_cancelled(qtbot, tmp_path: Path, model_file: Path) -> N
 
 
 def test_vae_grid_uses_prior_quantiles(qtbot) -> None:
-    from aestudio.core.latent.explore import FolderCodes
+    from aestudio.core.latent.codes import FolderCodes
 
     torch.manual_seed(1)
     vae = create_model("vae", channels=1, image_size=16, latent_dim=2, width=4, hidden=16).eval()
@@ -191,7 +199,7 @@ def test_vae_grid_uses_prior_quantiles(qtbot) -> None:
     widget.show()
     widget.set_encoded(vae, data)
     assert widget.grid_spacing() == "prior"
-    widget.grid_size.setValue(4)
+    widget.footer.grid_size.setValue(4)
     widget.set_grid_visible(True)
     qtbot.waitUntil(lambda: widget.map_view.grid_item.isVisible(), timeout=10_000)
     assert widget.map_view.grid_item.image.shape[:2] == (64, 64)
@@ -199,3 +207,45 @@ def test_vae_grid_uses_prior_quantiles(qtbot) -> None:
     assert pool.stop_all(5_000)
     qtbot.waitUntil(lambda: not pool.running(), timeout=5_000)
     assert not _running_qthreads()
+
+
+def test_a_click_is_decoded_in_a_worker_thread(qtbot, explorer: LatentExplorer,
+                                               monkeypatch) -> None:
+    from aestudio.core.latent import decoding
+
+    threads: list[threading.Thread] = []
+    real = decoding.decode_codes
+
+    def recording(model, codes):
+        threads.append(threading.current_thread())
+        return real(model, codes)
+
+    monkeypatch.setattr(decoding, "decode_codes", recording)
+    _wait_idle(qtbot, explorer)
+    threads.clear()
+    before = explorer.decoded_image()
+    explorer.click_at(0.4, 0.1)
+    # The click returns before the decode: the image arrives when the worker answers.
+    assert explorer.decoded_image() is before
+    expected = inference.decode(explorer.model, np.array([[0.4, 0.1]], np.float32))[0]
+    qtbot.waitUntil(lambda: explorer.decoded_image() is not None
+                    and np.array_equal(explorer.decoded_image(), expected), timeout=10_000)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    # A drag asks for many decodes: the newest waiting one replaces the others.
+    threads.clear()
+    for i in range(20):
+        explorer.map_view.probed.emit(0.02 * i, -0.3, "drag", Qt.KeyboardModifier.NoModifier)
+    last = inference.decode(explorer.model, np.array([[0.38, -0.3]], np.float32))[0]
+    qtbot.waitUntil(lambda: np.allclose(explorer.decoded_image(), last, atol=1e-6),
+                    timeout=10_000)
+    assert len(threads) <= 2  # the first request, then the newest
+    _wait_idle(qtbot, explorer)
+
+
+def test_the_latent_ui_imports_no_torch() -> None:
+    code = ("import sys, aestudio.ui.latent.explorer, aestudio.ui.latent.live; "
+            "print('torch' in sys.modules)")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, timeout=120)
+    assert out.stdout.strip() == "False"

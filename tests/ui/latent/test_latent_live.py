@@ -19,15 +19,15 @@ import torch  # noqa: E402
 pytest.importorskip("pytestqt")
 
 from aestudio.core.data.pca import fit_pca  # noqa: E402
+from aestudio.core.latent.live import aligned_pca  # noqa: E402
 from aestudio.core.models import (
     create_model,  # noqa: E402
     inference,  # noqa: E402
 )
+from aestudio.core.training.messages import LiveSnapshot  # noqa: E402
 from aestudio.ui.common.workers import WorkerPool  # noqa: E402
 from aestudio.ui.latent import live as latent_live  # noqa: E402
 from aestudio.ui.latent.explorer import LatentExplorer  # noqa: E402
-from aestudio.ui.latent.live import aligned_pca  # noqa: E402
-from aestudio.ui.training.worker import LiveSnapshot  # noqa: E402
 from tests.conftest import make_digit_folder  # noqa: E402
 
 SIZE = 16
@@ -163,8 +163,7 @@ def test_a_broken_snapshot_is_a_message_and_the_next_run_works(qtbot, setup,
                                                                  monkeypatch) -> None:
     explorer, folder, statuses = setup
     opened: list[str] = []
-    monkeypatch.setattr(explorer, "_report",
-                        lambda title, message, details: opened.append(f"{title}: {message}"))
+    explorer.live.failed.connect(lambda title, message, _d: opened.append(f"{title}: {message}"))
     opts = options("mlp-ae")
     good, model = snapshot(1, 3, "mlp-ae", opts, folder, seed=1)
     broken = LiveSnapshot(1, 3, "mlp-ae", opts, str(folder),
@@ -181,23 +180,3 @@ def test_a_broken_snapshot_is_a_message_and_the_next_run_works(qtbot, setup,
     np.testing.assert_allclose(explorer.latent_map.positions,
                                inference.encode(model, float_images(explorer)), atol=1e-6)
 
-
-def test_codes_without_decoding_equal_those_of_a_full_encode(tmp_path: Path) -> None:
-    from aestudio.core.latent.explore import encode_folder
-    from aestudio.ui.latent.live import encode_again
-
-    folder = make_digit_folder(tmp_path / "digits", per_label=6, size=SIZE, labels=2)
-    opts = {**options("vae", latent=3)}
-    torch.manual_seed(0)
-    data = encode_folder(create_model("vae", **opts).eval(), folder)
-    torch.manual_seed(1)
-    other = create_model("vae", **opts).eval()
-    quick = encode_again(other, data, with_errors=False)
-    full = encode_again(other, data)
-    assert quick.images is data.images and full.images is data.images
-    np.testing.assert_array_equal(quick.codes, full.codes)
-    np.testing.assert_allclose(full.codes, encode_folder(other, folder).codes, atol=1e-6)
-    # Without decoding, the errors and reconstructions are the earlier ones.
-    assert quick.errors is data.errors and quick.reconstructions is data.reconstructions
-    assert not np.allclose(full.errors, data.errors)
-    assert quick.label_names == data.label_names

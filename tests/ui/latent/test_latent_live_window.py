@@ -23,8 +23,8 @@ from aestudio.core.models import (
     inference,  # noqa: E402
 )
 from aestudio.core.models.modelfile import load_model_file  # noqa: E402
+from aestudio.core.training.messages import LiveSnapshot  # noqa: E402
 from aestudio.ui.main_window import MainWindow  # noqa: E402
-from aestudio.ui.training.worker import LiveSnapshot  # noqa: E402
 from tests.conftest import make_digit_folder  # noqa: E402
 
 TIMEOUT_MS = 60_000
