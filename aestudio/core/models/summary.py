@@ -204,6 +204,18 @@ def summarise_meta(path: str | os.PathLike[str], meta: dict[str, Any]) -> ModelS
         raise ModelFileError(f"{name}: unreadable training description ({exc})") from None
 
 
+def describe_meta(path: str | os.PathLike[str], meta: dict[str, Any]) -> str:
+    """:meth:`ModelSummary.one_line` of a description, never raising.
+
+    For a model already loaded (its weights fit), whose training description may still be
+    one :func:`summarise_meta` refuses: then the line names the file and the architecture.
+    """
+    try:
+        return summarise_meta(path, meta).one_line()
+    except ModelFileError:
+        return f"{Path(path).name} · {meta.get('architecture', '?')}"
+
+
 def read_model_summary(path: str | os.PathLike[str]) -> ModelSummary:
     """Read a model file's description (not its weights) as a :class:`ModelSummary`.
 

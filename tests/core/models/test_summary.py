@@ -15,7 +15,7 @@ from aestudio.core.config import TrainConfig
 from aestudio.core.errors import ModelFileError
 from aestudio.core.models import create_model
 from aestudio.core.models.modelfile import save_model_file
-from aestudio.core.models.summary import read_model_meta, read_model_summary
+from aestudio.core.models.summary import describe_meta, read_model_meta, read_model_summary
 
 
 def _saved(tmp_path: Path, **train: object) -> Path:
@@ -89,3 +89,11 @@ def test_garbage_is_not_a_model_file(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     with pytest.raises(ModelFileError, match="bad.aemodel"):
         read_model_summary(path)
+
+
+def test_describe_meta_never_raises(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    meta = read_model_meta(path)
+    assert describe_meta(path, meta) == read_model_summary(path).one_line()
+    odd = {**meta, "train": {"rm_rf": True}}
+    assert describe_meta(path, odd) == "d.aemodel · denoiser"
