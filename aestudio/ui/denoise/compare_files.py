@@ -14,6 +14,7 @@ import numpy as np
 from aestudio.core.errors import UserError
 from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
+from aestudio.core.models.summary import describe_meta
 from aestudio.ui.common.workers import JobFn, Worker
 
 if TYPE_CHECKING:
@@ -34,19 +35,7 @@ def describe_image(path: str | Path, info: ImageInfo) -> str:
 
 def describe_model(path: str | Path, loaded: LoadedModel) -> str:
     """``name · denoiser (unet, width 32, depth 3) · trained on gaussian:25``."""
-    meta = loaded.meta
-    config = meta.get("model_config") or {}
-    parts = [f"{k} {config[k]}" for k in ("width", "depth", "latent_dim", "image_size")
-             if k in config]
-    arch = config.get("arch")
-    details = ", ".join(([str(arch)] if arch else []) + parts)
-    text = f"{Path(path).name} · {meta.get('architecture', '?')}"
-    if details:
-        text += f" ({details})"
-    train = meta.get("train") or {}
-    if train.get("task") and train.get("task") != "reconstruct" and train.get("noise"):
-        text += f" · trained on {train['noise']}"
-    return text
+    return describe_meta(path, loaded.meta)
 
 
 def load_image_job(path: str) -> JobFn:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.atomic import atomic_copy
+from aestudio.core.models.summary import ModelSummary, read_model_summary
 from aestudio.ui.common.errors import show_error
 from aestudio.ui.common.jobs import start_job
 from aestudio.ui.common.workers import Worker
@@ -25,13 +25,11 @@ class WindowModelFiles:
         """
         path = str(Path(path).expanduser())
 
-        def job(_worker: Worker) -> dict[str, Any]:
-            from aestudio.core.models.modelfile import read_model_meta
-
-            return read_model_meta(path)
+        def job(_worker: Worker) -> ModelSummary:
+            return read_model_summary(path)
 
         relay = start_job(self.pool, job, "open-model", parent=self)
-        relay.succeeded.connect(lambda meta: self._on_model_checked(path, meta))
+        relay.succeeded.connect(lambda summary: self._on_model_checked(path, summary))
         relay.failed.connect(lambda message, details: self._on_model_failed(path, message,
                                                                             details))
         self.show_status(f"Reading {Path(path).name}…")
@@ -70,13 +68,12 @@ class WindowModelFiles:
         elif kind == "autoencoder":
             self.latent_explorer.set_model(path)
 
-    def _on_model_checked(self, path: str, meta: dict[str, Any]) -> None:
+    def _on_model_checked(self, path: str, summary: ModelSummary) -> None:
         self._model_path = path
         self.training_panel.set_model_file(path)
-        self._share_model(path, meta.get("kind"))
-        steps = (meta.get("training_state") or {}).get("step")
-        trained = f", trained {steps:,} steps" if isinstance(steps, int) else ""
-        self.show_status(f"Opened {Path(path).name}: {meta.get('architecture', '?')}{trained}")
+        self._share_model(path, summary.kind)
+        trained = f", trained {summary.step:,} steps" if summary.step else ""
+        self.show_status(f"Opened {Path(path).name}: {summary.architecture}{trained}")
         self._update_actions()
 
     def _on_model_failed(self, path: str, message: str, details: str) -> None:
