@@ -11,13 +11,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+from superqt import QCollapsible
 
 if TYPE_CHECKING:
     from aestudio.core.data.records import Skipped
+
+FOLD_ANIMATION_MS = 150
 
 
 class SkippedModel(QAbstractTableModel):
@@ -94,7 +96,10 @@ class CountBadge(QLabel):
 
 
 class SkippedFiles(QWidget):
-    """A "Skipped files" toggle with a count badge, over the table of files and reasons.
+    """A foldable "Skipped files" section with a count badge over the files and reasons.
+
+    The fold is a :class:`superqt.QCollapsible` (as the training panel's advanced options);
+    its toggle button sits in a row with the badge.
 
     Parameters
     ----------
@@ -103,12 +108,14 @@ class SkippedFiles(QWidget):
 
     Attributes
     ----------
-    toggle : QToolButton
-        Shows or folds the table.
+    section : QCollapsible
+        Folds the table; folded at first.
+    toggle : QPushButton
+        The section's toggle button.
     badge : CountBadge
         How many files were skipped.
     table : QTableView
-        The files (relative to the folder) and why each was left out; folded at first.
+        The files (relative to the folder) and why each was left out.
     model : SkippedModel
         The table's rows.
     """
@@ -116,25 +123,6 @@ class SkippedFiles(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = SkippedModel(self)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(6)
-        header = QHBoxLayout()
-        self.toggle = QToolButton()
-        self.toggle.setObjectName("skippedToggle")
-        self.toggle.setText("Skipped files")
-        self.toggle.setCheckable(True)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.toggle.setAutoRaise(True)
-        self.toggle.toggled.connect(self.set_expanded)
-        self.badge = CountBadge()
-        self.badge.setToolTip("Files that are not used, each with its reason")
-        header.addWidget(self.toggle)
-        header.addWidget(self.badge)
-        header.addStretch(1)
-        box.addLayout(header)
-
         self.table = QTableView()
         self.table.setObjectName("skippedFiles")
         self.table.setModel(self.model)
@@ -148,8 +136,28 @@ class SkippedFiles(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setMinimumHeight(120)
         self.table.setMaximumHeight(200)
-        self.table.hide()
-        box.addWidget(self.table)
+
+        self.section = QCollapsible("Skipped files", expandedIcon="▼", collapsedIcon="▶")
+        self.section.setDuration(FOLD_ANIMATION_MS)
+        self.section.layout().setContentsMargins(0, 0, 0, 0)
+        self.section.content().layout().setContentsMargins(0, 0, 0, 0)
+        self.section.addWidget(self.table)
+        self.section.toggled.connect(self._on_toggled)
+        self.toggle = self.section.toggleButton()
+        self.toggle.setObjectName("skippedToggle")
+        self.badge = CountBadge()
+        self.badge.setToolTip("Files that are not used, each with its reason")
+        # The toggle moves into a header row beside the badge; it still folds the section.
+        self.section.layout().removeWidget(self.toggle)
+        header = QHBoxLayout()
+        header.addWidget(self.toggle)
+        header.addWidget(self.badge)
+        header.addStretch(1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(6)
+        box.addLayout(header)
+        box.addWidget(self.section)
 
     def set_items(self, root: Path, items: tuple[Skipped, ...]) -> None:
         """Show ``items`` (paths under ``root``), folded."""
@@ -157,24 +165,28 @@ class SkippedFiles(QWidget):
         self.table.resizeColumnToContents(0)
         self.table.setColumnWidth(0, min(self.table.columnWidth(0),
                                          max(120, self.table.viewport().width() * 2 // 5)))
-        self._fit_rows()
         self.badge.set_count(len(items))
         self.toggle.setEnabled(bool(items))
         self.set_expanded(False)
 
+    def is_expanded(self) -> bool:
+        """True while the table shows."""
+        return self.section.isExpanded()
+
     def set_expanded(self, expanded: bool) -> None:
-        """Show or fold the table."""
-        self.toggle.blockSignals(True)
-        self.toggle.setChecked(expanded)
-        self.toggle.blockSignals(False)
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded
-                                 else Qt.ArrowType.RightArrow)
-        self.table.setVisible(expanded)
+        """Show or fold the table at once (a click on the toggle animates)."""
+        if expanded:
+            self._fit_rows()
+            self.section.expand(animate=False)
+        else:
+            self.section.collapse(animate=False)
+
+    def _on_toggled(self, expanded: bool) -> None:
         if expanded:
             self._fit_rows()
 
     def _fit_rows(self) -> None:
         # Wrapped reasons need taller rows; measuring is cheap for the few hundred a
         # person reads, and long lists keep one line per file.
-        if self.table.isVisible() and self.model.rowCount() <= 500:
+        if self.model.rowCount() <= 500:
             self.table.resizeRowsToContents()

@@ -73,9 +73,13 @@ def test_good_and_bad_files_fill_grid_counts_and_skipped(qtbot, panel, tmp_path)
     model = panel.skipped_model
     assert model.index(0, 0).data() in ("a/broken.png", "b/empty.jpg")
     assert model.index(0, 1).data() == skipped[Path(model.index(0, 0).data()).name]
-    assert panel.skipped.isHidden()
+    folded = panel.skipped_section.section.content()
+    assert not panel.skipped_section.is_expanded() and folded.maximumHeight() == 0
     panel.skipped_toggle.click()
-    assert panel.skipped.isVisible()
+    assert panel.skipped_section.is_expanded()
+    qtbot.waitUntil(lambda: folded.height() >= panel.skipped.minimumHeight(), timeout=3000)
+    panel.skipped_toggle.click()
+    qtbot.waitUntil(lambda: folded.height() == 0, timeout=3000)
 
     # Thumbnails of the visible rows arrive from the background loader.
     qtbot.waitUntil(lambda: panel.model.cached() == 5, timeout=5000)
