@@ -36,6 +36,9 @@ DISTRIBUTIONS = {
     "tifffile": "tifffile",
     "imagecodecs": "imagecodecs",
     "safetensors": "safetensors",
+    "superqt": "superqt",
+    "tqdm": "tqdm",
+    "torchmetrics": "torchmetrics",
 }
 # Imported only when present; the app works (and says what is missing) without them.
 OPTIONAL = {"sklearn", "umap"}
