@@ -19,8 +19,6 @@ from aestudio.ui.latent.controls import MapBar
 from aestudio.ui.latent.map_view import MapView, make_brush
 from aestudio.ui.latent.panels import GREY, PLAIN, LegendList
 
-COLOUR_MODES = ("label", "error", "none")
-
 
 def error_bins(errors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Edges of equal-count bins of the reconstruction errors and each image's bin.

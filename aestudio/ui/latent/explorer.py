@@ -69,8 +69,6 @@ class LatentExplorer(QWidget):
         super().__init__(parent)
         self.pool = pool
         self.model: Any = None
-        self.model_path: str | None = None
-        self.model_name = ""
         self.folder: str | None = None
         self.data: FolderCodes | None = None
         self.latent_map: LatentMap | None = None
@@ -149,7 +147,6 @@ class LatentExplorer(QWidget):
         A map that follows a training run stops following it; when the file fits the
         images in memory (the run's own model file), it takes the map over in place.
         """
-        self.model_path = str(path)
         self._handover = self.live.close() or self._handover
         self.jobs.load_model(str(path))
         self.status.emit(f"loading {Path(path).name}…")
@@ -296,10 +293,9 @@ class LatentExplorer(QWidget):
     def _on_model_loaded(self, model: Any, decode_ms: float, name: str) -> None:
         handover, self._handover = self._handover, False
         if handover and self.live.hand_over(model, decode_ms):
-            self.model_name = name
             self.status.emit(f"{name}: the final model takes the map over")
             return
-        self.model, self.decode_ms, self.model_name = model, decode_ms, name
+        self.model, self.decode_ms = model, decode_ms
         self.status.emit(f"{name}: {model.latent_dim}-number code, one decode "
                          f"{decode_ms:.1f} ms")
         if self.folder is not None:

@@ -127,7 +127,6 @@ class Endpoints:
     def __init__(self) -> None:
         self.ends: list[End] = []
         self.frames: np.ndarray | None = None
-        self.codes: np.ndarray | None = None
 
     def add(self, end: End) -> bool:
         """Add an end (a third one starts again); True when both ends are set."""
@@ -149,7 +148,7 @@ class Endpoints:
 
     def clear(self) -> None:
         self.ends = []
-        self.frames = self.codes = None
+        self.frames = None
 
 
 class Interpolator(QObject):
@@ -224,7 +223,7 @@ class Interpolator(QObject):
     def _on_decoded(self, frames: np.ndarray, codes: np.ndarray, path: np.ndarray) -> None:
         if not self.endpoints.complete():
             return
-        self.endpoints.frames, self.endpoints.codes = frames, codes
+        self.endpoints.frames = frames
         self.strip.strip.set_frames(frames)
         self.view.set_path(path)
         self.status.emit(f"interpolated {len(frames)} frames ({self.strip.mode()})")

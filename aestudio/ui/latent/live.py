@@ -100,7 +100,6 @@ class LiveMap(QObject):
         self.step: int | None = None  # step of the weights the map shows
         self.showing = False  # the map shows a run's weights (not a model file's)
         self.ended: str | None = None  # how the run followed ended, once it did
-        self.refreshes = 0  # refreshes shown in this run
         self.last_seconds = 0.0  # duration of the latest refresh without decoding
         self.error_seconds = 0.0  # duration of the latest decoding of every image
         self.errors_step: int | None = None  # step of the weights the errors come from
@@ -233,7 +232,7 @@ class LiveMap(QObject):
         if architecture != self._architecture:
             self._architecture, self._template, self._decode_ms = architecture, None, None
         self._fresh, self._failed, self.ended = True, False, None
-        self.step, self.refreshes, self._waiting_note = None, 0, False
+        self.step, self._waiting_note = None, False
         self.errors_step = None
         self._last_start = self._errors_start = -math.inf
 
@@ -304,7 +303,6 @@ class LiveMap(QObject):
             self.errors_step = result.step
             self.error_seconds = result.error_seconds
         self.showing = True
-        self.refreshes += 1
         fresh, self._fresh = self._fresh, False
         start = time.perf_counter()
         self.refreshed.emit(result, fresh, self._decode_ms)  # drawn before emit returns

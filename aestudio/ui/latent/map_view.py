@@ -191,14 +191,6 @@ class MapView(QWidget):
         brush = list(brushes) if isinstance(brushes, np.ndarray) else brushes
         self.scatter.setData(pos=pos, brush=brush, pen=None, size=POINT_SIZE)
 
-    def clear_points(self) -> None:
-        self.scatter.clear()
-        for item in (self.neighbour_item, self.hover_item, self.marker_item, self.endpoint_item):
-            item.clear()
-        self.path_item.setData([], [])
-        self.grid_item.hide()
-        self.card.hide()
-
     def set_axis_titles(self, x: str, y: str) -> None:
         item = self.plot.getPlotItem()
         item.setLabel("bottom", x)
