@@ -40,6 +40,11 @@ def _parse_option(item: str) -> tuple[str, object]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model on a folder, or continue one with ``--resume``.
+
+    Returns 0 when the run ends normally (completed, stopped or out of time) and 1 when the
+    loss diverged. Ctrl+C and SIGTERM stop the run and save the model.
+    """
     from dataclasses import replace
 
     from aestudio.core import events as ev
