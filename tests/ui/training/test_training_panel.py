@@ -517,3 +517,15 @@ def test_sample_grid_refreshes_at_most_about_once_a_second(qtbot):
     grid.grab()  # paints without error at this size
     grid.clear()
     assert grid.row_labels() == []
+
+
+def test_advanced_options_fold_away(qtbot, panel):
+    advanced = panel.settings.training.advanced
+    panel.show()
+    assert not advanced.isExpanded()
+    advanced.expand(animate=False)
+    assert advanced.isExpanded()
+    qtbot.waitUntil(lambda: advanced.content().maximumHeight() > 0, timeout=3000)
+    assert panel.advanced_train_form.isVisibleTo(panel)
+    advanced.collapse(animate=False)
+    assert not advanced.isExpanded() and advanced.content().maximumHeight() == 0
