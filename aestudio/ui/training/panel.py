@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -38,6 +38,10 @@ from aestudio.ui.training.settings import TrainingSettings
 from aestudio.ui.training.train_options import TIME_ONLY_EPOCHS
 from aestudio.ui.training.widgets import format_duration
 from aestudio.ui.training.worker import environment_job, summary_job, warm_up_job
+
+if TYPE_CHECKING:
+    from aestudio.core.config import DataConfig
+    from aestudio.ui.common.config_form import ConfigForm
 
 # Re-exported: the panel's helpers, as callers and tests know them.
 __all__ = ["TIME_ONLY_EPOCHS", "TrainingPanel", "default_model_path", "engine_loaded",
@@ -133,8 +137,9 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------------ public API
     @property
-    def model_form(self):  # noqa: ANN201  (a ConfigForm, rebuilt with each model)
-        """The chosen model's options form, or None before the model list is filled."""
+    def model_form(self) -> ConfigForm | None:
+        """The chosen model's options form (rebuilt with each model), or None before the
+        model list is filled."""
         return self.settings.model_form
 
     def monitor_widget(self) -> QWidget:
@@ -248,7 +253,7 @@ class TrainingPanel(QWidget):
         """The training options the form describes (as TrainConfig keyword values)."""
         return self.settings.train_values(overrides)
 
-    def data_config(self):  # noqa: ANN201  (a DataConfig)
+    def data_config(self) -> DataConfig:
         """The data options the form describes."""
         return self.settings.data_config()
 
