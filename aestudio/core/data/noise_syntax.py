@@ -6,7 +6,14 @@ Torch-free, so that the studio can build its noise pickers before the engine is 
 
 from __future__ import annotations
 
-__all__ = ["NOISE_EXAMPLES", "NOISE_KINDS", "NOISE_PARAMS", "NOISE_SYNTAX", "noise_defaults"]
+__all__ = [
+    "NOISE_EXAMPLES",
+    "NOISE_KINDS",
+    "NOISE_PARAMS",
+    "NOISE_SYNTAX",
+    "PARAM_RANGES",
+    "noise_defaults",
+]
 
 NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "salt-pepper", "speckle")
 
@@ -17,6 +24,15 @@ NOISE_PARAMS: dict[str, tuple[str, ...]] = {
     "poisson-gaussian": ("PEAK", "SIGMA"),
     "salt-pepper": ("FRACTION",),
     "speckle": ("STD",),
+}
+
+#: Ranges (low, high, step) of the parameters for the studio's pickers; step 0 means 1-2-5
+#: steps, for values spanning orders of magnitude.
+PARAM_RANGES: dict[str, tuple[float, float, float]] = {
+    "SIGMA": (0.0, 255.0, 1.0),
+    "PEAK": (0.01, 1e6, 0.0),
+    "FRACTION": (0.0, 1.0, 0.01),
+    "STD": (0.0, 10.0, 0.05),
 }
 
 #: A typical spec of each kind (its parameters are sensible defaults).

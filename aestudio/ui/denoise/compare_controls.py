@@ -20,8 +20,13 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledSlider
 
-from aestudio.core.data.noise_syntax import NOISE_KINDS, NOISE_PARAMS, NOISE_SYNTAX, noise_defaults
-from aestudio.ui.training.noise_controls import PARAM_RANGES
+from aestudio.core.data.noise_syntax import (
+    NOISE_KINDS,
+    NOISE_PARAMS,
+    NOISE_SYNTAX,
+    PARAM_RANGES,
+    noise_defaults,
+)
 
 # How each engine parameter is shown here: (label, decimals); its range is the one the
 # training panel's noise controls use (PARAM_RANGES), so both pickers accept the same values.

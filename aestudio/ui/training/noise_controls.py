@@ -14,16 +14,9 @@ import re
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from aestudio.core.data.noise_syntax import PARAM_RANGES
 from aestudio.ui.common.config_form import SciSpinBox, format_float
 
-# UI ranges (low, high, step) of the parameters, by the names the engine's noise syntax uses;
-# step 0 means 1-2-5 steps, for values spanning orders of magnitude.
-PARAM_RANGES: dict[str, tuple[float, float, float]] = {
-    "SIGMA": (0.0, 255.0, 1.0),
-    "PEAK": (0.01, 1e6, 0.0),
-    "FRACTION": (0.0, 1.0, 0.01),
-    "STD": (0.0, 10.0, 0.05),
-}
 MAX_PARAMS = 2
 SECONDARY_STYLE = "color: palette(placeholder-text);"
 ERROR_STYLE = "color: #b00020;"

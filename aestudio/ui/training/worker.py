@@ -15,8 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-# Kept importable from here for views written against this module.
-from aestudio.core.training.messages import LiveSnapshot, TrainRequest
+from aestudio.core.training.messages import TrainRequest
 
 if TYPE_CHECKING:
     from aestudio.core.models.summary import ModelSummary
@@ -24,8 +23,7 @@ if TYPE_CHECKING:
     from aestudio.core.training.job import TrainResult
     from aestudio.ui.common.workers import Worker
 
-__all__ = ["LiveSnapshot", "environment_job", "run_training", "summary_job", "training_job",
-           "warm_up_job"]
+__all__ = ["environment_job", "run_training", "summary_job", "training_job", "warm_up_job"]
 
 
 def run_training(worker: Worker, request: TrainRequest) -> TrainResult | None:
