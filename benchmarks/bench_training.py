@@ -1,6 +1,6 @@
 """Training speed on the CPU: the app's trainer against the loops a user would write.
 
-- ``train_speedup_vs_dataloader``: images/s of the app's trainer (``core.trainer.fit``, the
+- ``train_speedup_vs_dataloader``: images/s of the app's trainer (``core.training.trainer.fit``, the
   code path the GUI worker runs) over torchvision ``ImageFolder`` + ``DataLoader`` with
   workers = cores, the same model, batch size and optimizer, on the same PNG folder.
 - ``train_ratio_vs_bare_loop``: the app's trainer over a bare loop on tensors already in

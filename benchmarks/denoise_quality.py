@@ -2,7 +2,7 @@
 
     python -m benchmarks.denoise_quality [--minutes 15] [--quick] [--json-out FILE]
 
-Everything runs through the app's own code: ``core.trainer.fit`` trains, and
+Everything runs through the app's own code: ``core.training.trainer.fit`` trains, and
 ``core.evaluate.evaluate_folder`` (what ``aestudio evaluate`` prints) scores. Conventions of
 the denoising literature: clean images in [0, 255], Gaussian noise added in that scale and not
 clipped, the output rounded to 8 bits, PSNR on the 8-bit scale, noise seeded per image.

@@ -129,8 +129,8 @@ class LossPlot(QWidget):
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             # Opaque pale grid lines, under the curves, at two tick levels: translucent ones
-            # are blended pixel by pixel and made each repaint cost ~10 ms, which stalled the
-            # window while training.
+            # are blended pixel by pixel, which made repaints slow enough to stall the window
+            # while training (bench_ui_stall).
             axis.setStyle(tickAlpha=255, maxTickLevel=1)
             axis.setTickPen(pg.mkPen(grid))
             axis.setZValue(-1)
