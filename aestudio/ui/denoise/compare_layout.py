@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 from superqt import QFlowLayout
 
-from aestudio.ui.denoise.compare_canvas import ImageCanvas, ImagePane, SplitPane, ViewLink
+from aestudio.ui.denoise.compare_canvas import ImageCanvas, ImagePane
 from aestudio.ui.denoise.compare_controls import NoiseControl, labeled_slider, named
+from aestudio.ui.denoise.compare_panes import SplitPane, ViewLink
 
 MODES = ("side", "split", "residual")
 _MODE_NAMES = {"side": "Side by side", "split": "Split", "residual": "Residual"}
