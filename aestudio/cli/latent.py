@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 from pathlib import Path
 
 from aestudio.cli.common import (
     bad_option,
     load_model,
-     need_autoencoder,
+    need_autoencoder,
     read_for_model,
     save_float_image,
 )
@@ -24,8 +26,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
     from aestudio.core.data.decode import decode_folder
     from aestudio.core.data.scan import scan_folder
+    from aestudio.core.io.atomic import atomic_write
+    from aestudio.core.io.outputs import check_output_file
     from aestudio.core.models.inference import encode
 
+    out = check_output_file(args.out, inputs=[args.model, args.data])
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "encode")
     model = loaded.model
@@ -40,18 +45,20 @@ def cmd_encode(args: argparse.Namespace) -> int:
     codes = encode(model, images)
     paths = [r.relpath for r in decoded.records]
     labels = [r.label for r in decoded.records]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
-        np.savez(out, codes=codes, paths=np.array(paths), labels=np.array(labels))
+        def write(handle) -> None:
+            np.savez(handle, codes=codes, paths=np.array(paths), labels=np.array(labels))
     else:
-        import csv
-
-        with open(out, "w", newline="") as handle:
-            writer = csv.writer(handle)
+        def write(handle) -> None:
+            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+            writer = csv.writer(text)
             writer.writerow(["path", "label", *[f"z{i}" for i in range(codes.shape[1])]])
             for path, label, code in zip(paths, labels, codes, strict=True):
                 writer.writerow([path, label, *[f"{v:.6g}" for v in code]])
+            text.flush()
+            text.detach()  # the atomic writer closes the handle itself
+    # A temporary file renamed into place: a full disk never leaves half a CSV.
+    atomic_write(out, write)
     print(f"encoded {len(codes)} images to {out}", file=sys.stderr)
     return 0
 

@@ -14,6 +14,7 @@ from aestudio.cli.options import add_command, add_config_options, given
 from aestudio.cli.progress import ProgressBar, format_eta
 from aestudio.core.config import DataConfig, TrainConfig
 from aestudio.core.errors import ConfigError
+from aestudio.core.io.outputs import check_output_file
 
 # Fields of the configs that have their own flag (or argument) in this command.
 _DATA_SKIP = ("folder",)
@@ -74,6 +75,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                           out=Path(args.out))
     if not args.resume and Path(args.out).exists() and not args.overwrite:
         raise ConfigError(f"{args.out} exists; pass --resume to continue it or --overwrite")
+    # Before any image is read: a run must never train for an hour and then fail to save.
+    check_output_file(args.out, inputs=[args.data])
 
     # Under torchrun only rank 0 talks; the others train silently.
     quiet = int(os.environ.get("RANK", "0")) > 0

@@ -135,3 +135,55 @@ def test_help_imports_neither_torch_nor_qt() -> None:
                          timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_encode_never_writes_over_its_model_and_leaves_it_unchanged(tiny_model, digit_folder,
+                                                                    capsys):
+    before = tiny_model.read_bytes()
+    assert main(["encode", str(tiny_model), str(digit_folder), "--out",
+                 str(tiny_model)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is an input" in err[0]
+    assert tiny_model.read_bytes() == before
+
+
+def test_encode_refuses_an_output_inside_the_data_folder(tiny_model, digit_folder, capsys):
+    assert main(["encode", str(tiny_model), str(digit_folder), "--out",
+                 str(digit_folder / "codes.csv")]) == 2
+    assert "inside the input folder" in capsys.readouterr().err
+    assert not (digit_folder / "codes.csv").exists()
+
+
+def test_encode_on_a_full_disk_keeps_the_old_codes(tiny_model, digit_folder, tmp_path,
+                                                   monkeypatch, capsys):
+    out = tmp_path / "codes.csv"
+    out.write_text("old codes\n")
+    from aestudio.core.io import atomic
+
+    real_replace = atomic.os.replace
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(atomic.os, "replace", full_disk)
+    assert main(["encode", str(tiny_model), str(digit_folder), "--out", str(out)]) == 2
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    assert "the disk is full" in capsys.readouterr().err
+    assert out.read_text() == "old codes\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".codes")) == []
+
+
+def test_train_checks_its_output_before_reading_any_image(digit_folder, tmp_path, monkeypatch,
+                                                          capsys):
+    from aestudio.core.training import setup
+
+    def must_not_run(*_args, **_kwargs):
+        raise AssertionError("training started although the output cannot be written")
+
+    monkeypatch.setattr(setup, "prepare_run", must_not_run)
+    folder_as_out = tmp_path / "a-folder.aemodel"
+    folder_as_out.mkdir()
+    assert main(["train", str(digit_folder), "--out", str(folder_as_out), "--overwrite",
+                 "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "it is a folder" in err[0]

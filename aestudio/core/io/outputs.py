@@ -1,0 +1,87 @@
+"""Checking where a job will write, before it starts: so that an hour of training or encoding
+is never lost to a read-only folder, and an input is never replaced by an output."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from aestudio.core.errors import UserError
+from aestudio.core.facts import TEMP_PREFIX, TEMP_SUFFIX
+
+__all__ = ["OutputIsInputError", "check_output_file"]
+
+
+class OutputIsInputError(UserError, ValueError):
+    """The output path names one of the job's inputs."""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return folder.is_dir() and path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
+                      overwrite: bool = True, create_folder: bool = True) -> Path:
+    """Raise a clear error now if ``path`` cannot be written later.
+
+    Parameters
+    ----------
+    path : path-like
+        The file the job will write (atomically, through :mod:`aestudio.core.io.atomic`).
+    inputs : iterable of path-like
+        Files or folders the job reads; the output may be none of these files, and no file
+        inside an input folder.
+    overwrite : bool
+        False refuses an existing file.
+    create_folder : bool
+        Create the output's folder when it is missing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputIsInputError
+        ``path`` is an input, or inside an input folder.
+    OSError
+        The path is a folder, exists (with ``overwrite`` False), or its folder cannot be
+        created or written (read-only, full, permission denied); the errno says which.
+    """
+    target = Path(path)
+    for given in inputs:
+        source = Path(given)
+        if _same_file(target, source):
+            raise OutputIsInputError(f"{target} is an input of this command; choose another output")
+        if _inside(target, source):
+            raise OutputIsInputError(f"{target} is inside the input folder {source}; "
+                                     "choose an output outside it")
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(target))
+    if target.exists() and not overwrite:
+        raise FileExistsError(errno.EEXIST, "File exists", str(target))
+    folder = target.parent
+    if create_folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "No such folder", str(folder))
+    # A real write proves the folder takes files (a read-only disk, a full quota, ACLs).
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{target.name}.",
+                                 suffix=TEMP_SUFFIX)
+    os.close(fd)
+    os.unlink(probe)
+    return target
