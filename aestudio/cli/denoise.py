@@ -45,6 +45,10 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     from aestudio.core.events import FileDone, FileProgress, FileStarted
 
     loaded = load_model(args.model, args.device)
+    if loaded.model.kind != "denoiser":
+        raise UserError(f"{Path(args.model).name} is an autoencoder for "
+                        f"{loaded.model.image_size} x {loaded.model.image_size} images; "
+                        "denoising photos needs a denoiser model (aestudio reconstruct runs it)")
     out = Path(args.out)
     # The same listing as the studio's batch queue (the output folder is not entered).
     inputs = collect_inputs(args.inputs, exclude=out)

@@ -108,6 +108,8 @@ def cmd_map(args: argparse.Namespace) -> int:
     from aestudio.core.latent.map_render import render_map
     from aestudio.core.latent.scores import knn_label_accuracy
 
+    if not 200 <= args.size <= 8000:
+        raise ConfigError(f"--size must be from 200 to 8000 pixels; got {args.size}")
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "map")
     bar = ProgressBar()

@@ -187,3 +187,37 @@ def test_train_checks_its_output_before_reading_any_image(digit_folder, tmp_path
                  "--epochs", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "it is a folder" in err[0]
+
+
+def test_denoise_refuses_bad_suffix_tile_and_an_autoencoder(tiny_model, digit_folder, tmp_path,
+                                                            capsys):
+    from aestudio.core.denoise.batch import denoise_files
+    from aestudio.core.errors import ConfigError
+    from aestudio.core.models.modelfile import load_model_file
+
+    image = next(digit_folder.rglob("*.png"))
+    assert main(["denoise", str(tiny_model), str(image), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs a denoiser" in err[0]
+    loaded = load_model_file(tiny_model)
+    for bad in ({"suffix": "/../../x"}, {"suffix": ".."}, {"tile": 0}):
+        with pytest.raises(ConfigError):
+            denoise_files(loaded, [image], tmp_path / "out", **bad)
+    assert not any((tmp_path / "out").rglob("*.png"))
+
+
+def test_stale_temporaries_of_a_killed_run_are_cleared(tmp_path):
+    from aestudio.core.io.outputs import check_output_file
+
+    stale = tmp_path / ".codes.csv.k1ll3d.aestudio-tmp"
+    stale.write_bytes(b"half")
+    long_ago = 1_000_000_000
+    os.utime(stale, (long_ago, long_ago))
+    check_output_file(tmp_path / "codes.csv")
+    assert not stale.exists()
+
+
+def test_map_size_is_range_checked(tiny_model, digit_folder, tmp_path, capsys):
+    assert main(["map", str(tiny_model), str(digit_folder), "--out", str(tmp_path / "m.png"),
+                 "--size", "100000"]) == 2
+    assert "--size must be from 200 to 8000" in capsys.readouterr().err

@@ -23,9 +23,10 @@ import torch
 from aestudio import __version__
 from aestudio.core.denoise.apply import denoise_tensor, mix_denoised
 from aestudio.core.denoise.tiling import InferenceCancelled
-from aestudio.core.errors import UserError, describe_error
+from aestudio.core.errors import ConfigError, UserError, describe_error
 from aestudio.core.events import EventCallback, FileDone, FileProgress, FileStarted
-from aestudio.core.io.atomic import atomic_write_bytes
+from aestudio.core.facts import MIN_TILE
+from aestudio.core.io.atomic import atomic_write_bytes, remove_stale_temporaries
 from aestudio.core.io.convert import to_float
 from aestudio.core.io.read import read_image, read_metadata
 from aestudio.core.io.write import write_image
@@ -252,12 +253,17 @@ def denoise_files(
     BatchSummary
         The files written and skipped, and whether the batch was stopped.
     """
+    if suffix and (Path(suffix).name != suffix or suffix in {".", ".."}):
+        raise ConfigError(f"the suffix {suffix!r} may not name a folder; use e.g. '-denoised'")
+    if tile is not None and tile < MIN_TILE:
+        raise ConfigError(f"the tile side must be at least {MIN_TILE} pixels; got {tile}")
     started = time.perf_counter()
     emit = on_event or (lambda event: None)
     items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
     total = len(items)
     targets = plan_outputs(items, out_dir, suffix)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)  # left by a run that was killed while writing
     summary = BatchSummary(out_dir)
     for index, ((source, _), target) in enumerate(zip(items, targets, strict=True)):
         if stop is not None and stop.is_set():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aestudio.core.errors import UserError
 from aestudio.core.facts import TEMP_PREFIX, TEMP_SUFFIX
+from aestudio.core.io.atomic import remove_stale_temporaries
 
 __all__ = ["OutputIsInputError", "check_output_file"]
 
@@ -79,6 +80,7 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, "No such folder", str(folder))
+    remove_stale_temporaries(folder)  # left by a run that was killed while writing
     # A real write proves the folder takes files (a read-only disk, a full quota, ACLs).
     fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{target.name}.",
                                  suffix=TEMP_SUFFIX)

@@ -347,7 +347,11 @@ class _Run:
 
         elapsed = self.elapsed(t0, paused_s)
         path = None
-        if reason != "diverged" and main:
+        # A run stopped before its first step has nothing better than the file it would
+        # replace (a trained model under --overwrite, or the same state when resumed).
+        untouched = (reason == "stopped" and self.step == start_step
+                     and Path(self.job.out).exists())
+        if reason != "diverged" and main and not untouched:
             if not self.history["val"] or self.history["val"][-1][0] != self.step:
                 self.record_validation()
             emit(self.samples())
@@ -357,7 +361,9 @@ class _Run:
         if reason != "diverged":
             message = {
                 "completed": f"finished {self.step} steps",
-                "stopped": f"stopped at step {self.step}; the model is saved",
+                "stopped": (f"stopped before the first step; {Path(self.job.out).name} was "
+                            "left as it was" if untouched else
+                            f"stopped at step {self.step}; the model is saved"),
                 "time-budget": f"time budget reached at step {self.step}",
             }[reason]
         emit(ev.Finished(reason, self.step, str(path) if path else None, message))

@@ -93,6 +93,20 @@ def test_stop_is_honoured_within_a_batch_and_keeps_the_model(tmp_path: Path) -> 
     assert load_model_file(result.path).meta["training_state"]["reason"] == "stopped"
 
 
+def test_a_run_stopped_before_its_first_step_leaves_the_file_it_would_replace(
+        tmp_path: Path) -> None:
+    out = tmp_path / "m.aemodel"
+    data = from_arrays(tiny_images())
+    fit(job_for(out, epochs=1), data)
+    trained = out.read_bytes()
+    stop = threading.Event()
+    stop.set()  # a SIGTERM before the first step
+    result = fit(job_for(out, epochs=1, seed=9), data, stop=stop)
+    assert result.reason == "stopped" and result.step == 0 and result.path is None
+    assert "left as it was" in result.message
+    assert out.read_bytes() == trained
+
+
 def test_pause_then_continue(tmp_path: Path) -> None:
     pause = threading.Event()
     seen: list[object] = []
