@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import math
 import sys
 from pathlib import Path
 
@@ -65,9 +66,12 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 def _parse_code(text: str) -> list[float]:
     try:
-        return [float(v) for v in text.replace(" ", "").split(",") if v]
+        values = [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
         raise ConfigError(f"--z must be numbers separated by commas; got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise ConfigError(f"--z must be finite numbers; got {text!r}")
+    return values
 
 
 def cmd_decode(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ with :func:`from_dict`, which refuses unknown keys so that a typo never passes s
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -86,7 +87,24 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         )
     hints = typing.get_type_hints(cls)
     values = {k: _coerce(v, hints[k], k) for k, v in data.items()}
+    for key, value in values.items():
+        _check_metadata_range(key, value, fields[key].metadata)
     return cls(**values)
+
+
+def _check_metadata_range(name: str, value: Any, metadata: Any) -> None:
+    """Hold ``value`` to its field's ``minimum`` / ``maximum``, before anything is allocated.
+
+    The ranges are the UI's limits too, so a model file or a command line can ask for no more
+    than the studio's form allows (a width of a million would need terabytes).
+    """
+    low, high = metadata.get("minimum"), metadata.get("maximum")
+    if low is None and high is None:
+        return
+    items = value if isinstance(value, list | tuple) else [value]
+    for item in items:
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            check_range(name, item, low, high)
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -112,7 +130,9 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def check_range(name: str, value: float, low: float | None = None, high: float | None = None) -> None:
-    """Raise :class:`ConfigError` unless ``low <= value <= high``."""
+    """Raise :class:`ConfigError` unless ``low <= value <= high`` (NaN and infinities never are)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number; got {value}")
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"at least {low}" if high is None else f"between {low} and {high}"
         raise ConfigError(f"{name} must be {bounds}; got {value}")
@@ -189,7 +209,7 @@ class TrainConfig:
         check_choice("schedule", self.schedule, SCHEDULES)
         check_range("epochs", self.epochs, 1)
         check_range("batch_size", self.batch_size, 1)
-        check_range("lr", self.lr, 0.0, 10.0)
+        check_range("lr", self.lr, 1e-8, 10.0)
         if self.max_minutes is not None:
             check_range("max_minutes", self.max_minutes, 0.0)
         check_range("snapshot_seconds", self.snapshot_seconds, 0.0)

@@ -20,7 +20,8 @@ class MLPAEConfig:
     image_size: int = option(28, "Side of the square input images.", minimum=4, maximum=256)
     latent_dim: int = option(2, "Size of the code; 2 gives a map that decodes exactly.",
                              minimum=1, maximum=1024)
-    hidden: tuple[int, ...] = option((512, 256), "Widths of the hidden layers, input side first.")
+    hidden: tuple[int, ...] = option((512, 256), "Widths of the hidden layers, input side first.",
+                                     minimum=1, maximum=8192)
     loss: str = option("bce", "Reconstruction loss.", choices=LOSSES)
     sparsity: float = option(0.0, "Weight of an L1 penalty on the code (sparse autoencoder).",
                              minimum=0.0, maximum=10.0)

@@ -83,3 +83,25 @@ def test_denoiser_masked_loss_counts_masked_pixels_only() -> None:
         expected = (model(x) - target)[..., 3, 4].square().mean()
     assert torch.allclose(masked, expected, atol=1e-6)
     assert not torch.allclose(masked, full)
+
+
+@pytest.mark.parametrize(("name", "options", "words"), [
+    ("conv-ae", {"width": 1_000_000}, "width must be between"),
+    ("mlp-ae", {"hidden": [100_000_000]}, "hidden must be between"),
+    ("vae", {"latent_dim": 10**9}, "latent_dim must be between"),
+])
+def test_option_ranges_are_checked_before_anything_is_allocated(name, options, words):
+    from aestudio.core.errors import ConfigError
+    from aestudio.core.models import make_config
+
+    with pytest.raises(ConfigError, match=words):
+        make_config(name, options)
+
+
+def test_nan_and_infinity_are_refused_by_every_range():
+    from aestudio.core.config import TrainConfig
+    from aestudio.core.errors import ConfigError
+
+    for bad in ({"lr": float("nan")}, {"max_minutes": float("inf")}, {"lr": 0.0}):
+        with pytest.raises(ConfigError):
+            TrainConfig(**bad)
