@@ -70,7 +70,10 @@ def optimizer_from_tensors(tensors: dict[str, torch.Tensor], settings: dict[str,
         state.setdefault(int(index), {})[key] = value
     for index, entry in settings.get("scalars", {}).items():
         state.setdefault(int(index), {}).update(entry)
-    return {"state": state, "param_groups": settings["param_groups"]}
+    groups = settings["param_groups"]
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise TypeError("param_groups is not a list of settings")
+    return {"state": state, "param_groups": groups}
 
 
 def save_model_file(
@@ -176,5 +179,9 @@ def load_model_file(
     to_channels_last(model.to(device)).eval()
     optimizer_state = None
     if with_optimizer and meta.get("optimizer"):
-        optimizer_state = optimizer_from_tensors(optim, meta["optimizer"])
+        try:
+            optimizer_state = optimizer_from_tensors(optim, meta["optimizer"])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path.name}: the saved optimizer state is unreadable "
+                                 f"({exc}); train anew with --overwrite") from None
     return LoadedModel(model=model, meta=meta, optimizer_state=optimizer_state)

@@ -23,7 +23,7 @@ from torch.utils.data import DistributedSampler
 from aestudio.core import events as ev
 from aestudio.core.config import to_dict
 from aestudio.core.data.training_data import SAMPLE_COUNT, TrainingData
-from aestudio.core.errors import TrainingError
+from aestudio.core.errors import ModelFileError, TrainingError
 from aestudio.core.events import EventCallback
 from aestudio.core.models import create_model, get_entry
 from aestudio.core.models.base import ImageModel
@@ -110,7 +110,11 @@ class _Run:
         loaded = load_model_file(self.job.out, with_optimizer=True)
         self.model.load_state_dict(loaded.model.state_dict())
         if loaded.optimizer_state:
-            self.optimizer.load_state_dict(loaded.optimizer_state)
+            try:
+                self.optimizer.load_state_dict(loaded.optimizer_state)
+            except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+                raise ModelFileError(f"{Path(self.job.out).name}: the saved optimizer state "
+                                     f"does not fit this model ({exc})") from None
         state = loaded.training_state
         self.step = int(state.get("step", 0))
         self.elapsed_before = float(state.get("elapsed_s", 0.0))

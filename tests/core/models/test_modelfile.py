@@ -81,3 +81,21 @@ def test_foreign_safetensors_and_mismatched_weights_are_refused(tmp_path: Path) 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="no such model file"):
         read_model_meta(tmp_path / "nope.aemodel")
+
+
+@pytest.mark.parametrize("optimizer", ["nonsense", {"scalars": 5}, {"param_groups": None}])
+def test_a_forged_optimizer_entry_is_a_clear_model_file_error(tmp_path: Path, optimizer) -> None:
+    from safetensors import safe_open
+
+    _, _, path = _trained_pair(tmp_path)
+    with safe_open(str(path), "pt") as f:
+        metadata = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    description = json.loads(metadata["aestudio"])
+    description["optimizer"] = optimizer
+    metadata["aestudio"] = json.dumps(description)
+    forged = tmp_path / "forged.aemodel"
+    save_file(tensors, str(forged), metadata=metadata)
+    assert load_model_file(forged).name == "vae"  # the weights alone still load
+    with pytest.raises(ModelFileError, match="optimizer state"):
+        load_model_file(forged, with_optimizer=True)
