@@ -48,10 +48,9 @@ def gather_inputs(paths: Sequence[str]) -> list[tuple[Path, str]]:
 
 def load_model(path: str, device: str = "auto"):
     """The model file at ``path`` on ``device`` (``auto`` picks one)."""
-    from aestudio.core.models.modelfile import load_model_file
-    from aestudio.core.runtime.device import resolve_device
+    from aestudio.core.models.opening import open_model
 
-    return load_model_file(path, device=resolve_device(device))
+    return open_model(path, device)[0]
 
 
 def need_autoencoder(loaded, command: str) -> None:

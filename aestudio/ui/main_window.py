@@ -51,9 +51,9 @@ STATUS_MESSAGE_MS = 8_000
 
 def warm_up(_worker: Worker | None = None) -> str:
     """Import torch and the device helpers; return the compute device in words."""
-    from aestudio.core.runtime.device import describe_device, resolve_device
+    from aestudio.core.training.environment import auto_device_name
 
-    return describe_device(resolve_device("auto"))
+    return auto_device_name()
 
 
 def _slug(title: str) -> str:

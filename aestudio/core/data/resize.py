@@ -7,7 +7,7 @@ from PIL import Image
 
 from aestudio.core.facts import LUMA_WEIGHTS
 
-__all__ = ["resize", "resize_square", "to_gray"]
+__all__ = ["match_channels", "resize", "resize_square", "to_gray"]
 
 _LUMA = np.array(LUMA_WEIGHTS, dtype=np.float32)
 
@@ -28,6 +28,17 @@ def to_gray(arr: np.ndarray) -> np.ndarray:
     luma = arr.astype(np.float32) @ _LUMA
     top = np.iinfo(arr.dtype).max
     return np.rint(np.clip(luma, 0, top)).astype(arr.dtype)[..., None]
+
+
+def match_channels(image: np.ndarray, channels: int) -> np.ndarray:
+    """(H, W, C) integer image with ``channels`` channels: gray to RGB by repetition, RGB to
+    gray by :func:`to_gray`."""
+    have = image.shape[-1]
+    if have == channels:
+        return image
+    if channels == 3:
+        return np.repeat(image, 3, axis=-1)
+    return to_gray(image)
 
 
 def resize(

@@ -12,11 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aestudio.core.errors import describe_error
+import numpy as np
+
+from aestudio.core.data.resize import match_channels
+from aestudio.core.errors import UserError, describe_error
+from aestudio.core.io.convert import from_float, to_float
 from aestudio.core.io.formats import IMAGE_SUFFIXES
 from aestudio.core.io.walk import list_image_files
 
-__all__ = ["BatchInputs", "collect_inputs"]
+__all__ = ["BatchInputs", "collect_inputs", "read_reference"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,28 @@ def collect_inputs(paths: Sequence[str | os.PathLike[str]],
         else:
             unusable.append(f"{path}: no such file or folder")
     return BatchInputs(tuple(files), tuple(unusable), tuple(skipped))
+
+
+def read_reference(path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A clean reference for an image of ``shape`` and ``dtype``, for PSNR and SSIM.
+
+    Its channels and bit depth are brought to the image's; its size must already match.
+
+    Raises
+    ------
+    UserError
+        The reference has another size.
+    ImageReadError
+        It cannot be read.
+    """
+    from aestudio.core.io.read import read_image
+
+    array, _ = read_image(path)
+    if array.shape[:2] != tuple(shape[:2]):
+        h, w = array.shape[:2]
+        raise UserError(f"the reference is {w} × {h} pixels but the image is "
+                        f"{shape[1]} × {shape[0]}")
+    array = match_channels(array, shape[2])
+    if array.dtype != dtype:
+        array = from_float(to_float(array), dtype)
+    return array

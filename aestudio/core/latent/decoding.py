@@ -144,10 +144,9 @@ def load_autoencoder(path: str) -> tuple[Autoencoder, float, str]:
     UserError
         When the model has no latent code (a denoiser), or the file cannot be read.
     """
-    from aestudio.core.models.modelfile import load_model_file
-    from aestudio.core.runtime.device import resolve_device
+    from aestudio.core.models.opening import open_model
 
-    loaded = load_model_file(path, device=resolve_device("auto"))
+    loaded, _device = open_model(path)
     if loaded.model.kind != "autoencoder" or loaded.model.latent_dim is None:
         raise UserError(f"{loaded.name} has no latent code to map")
     return loaded.model, measure_decode_ms(loaded.model), loaded.name

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from aestudio.core.data.resize import resize_square
+from aestudio.core.data.resize import match_channels, resize_square
 from aestudio.core.io.convert import to_float
 from aestudio.core.models.base import Autoencoder, ImageModel
 
@@ -17,18 +17,6 @@ DEFAULT_BATCH = 256
 
 def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
-
-
-def match_channels(image: np.ndarray, channels: int) -> np.ndarray:
-    """Gray to RGB by repetition, RGB to gray by ITU-R 601 luma; (H, W, C) arrays."""
-    have = image.shape[-1]
-    if have == channels:
-        return image
-    if channels == 3:
-        return np.repeat(image, 3, axis=-1)
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    gray = (image.astype(np.float32) @ weights)[..., None]
-    return np.clip(np.rint(gray), 0, np.iinfo(image.dtype).max).astype(image.dtype)
 
 
 def to_model_tensor(images: Sequence[np.ndarray], channels: int, size: int | None) -> torch.Tensor:

@@ -61,3 +61,10 @@ def warm_up_engine() -> None:
     import torch
 
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+
+
+def auto_device_name() -> str:
+    """Load torch and name the device ``auto`` picks (``CPU (2 cores)``, ``CUDA: ...``)."""
+    from aestudio.core.runtime.device import describe_device, resolve_device
+
+    return describe_device(resolve_device("auto"))

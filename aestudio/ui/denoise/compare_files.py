@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aestudio.core.errors import UserError
 from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
 from aestudio.core.models.summary import describe_meta
@@ -55,19 +54,9 @@ def load_reference_job(path: str, shape: tuple[int, ...], dtype: np.dtype) -> Jo
     """
 
     def job(worker: Worker) -> np.ndarray:
-        from aestudio.core.io.convert import from_float, to_float
-        from aestudio.core.io.read import read_image
-        from aestudio.core.models.inference import match_channels
+        from aestudio.core.denoise.inputs import read_reference
 
-        array, _ = read_image(path)
-        if array.shape[:2] != shape[:2]:
-            h, w = array.shape[:2]
-            raise UserError(f"the reference is {w} × {h} pixels but the image is "
-                            f"{shape[1]} × {shape[0]}")
-        array = match_channels(array, shape[2])
-        if array.dtype != dtype:
-            array = from_float(to_float(array), dtype)
-        return array
+        return read_reference(path, shape, dtype)
 
     return job
 
@@ -75,10 +64,8 @@ def load_reference_job(path: str, shape: tuple[int, ...], dtype: np.dtype) -> Jo
 def load_model_job(path: str) -> JobFn:
     """A job returning ``(LoadedModel, device description)`` on the best device."""
     def job(worker: Worker) -> tuple[LoadedModel, str]:
-        from aestudio.core.models.modelfile import load_model_file
-        from aestudio.core.runtime.device import describe_device, resolve_device
+        from aestudio.core.models.opening import open_model
 
-        device = resolve_device("auto")
-        return load_model_file(path, device=device), describe_device(device)
+        return open_model(path)
 
     return job
