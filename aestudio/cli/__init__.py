@@ -10,6 +10,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from aestudio import __version__
 from aestudio.cli import app, denoise, latent, models, train
@@ -20,9 +21,16 @@ EXIT_BUG = 1
 EXIT_INTERRUPTED = 130
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line that says where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``aestudio`` command and all its subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="aestudio",
         description="A studio for autoencoders. With no command, opens the app.",
     )
