@@ -23,6 +23,7 @@ from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
+from aestudio.core.models.memory import check_inference_memory
 from aestudio.core.models.summary import FORMAT_NAME, META_KEY, read_model_meta
 from aestudio.core.runtime.precision import to_channels_last
 
@@ -160,6 +161,7 @@ def load_model_file(
     meta = read_model_meta(path)
     try:
         config = make_config(meta["architecture"], meta["model_config"])
+        check_inference_memory(meta["architecture"], get_entry(meta["architecture"]).cls, config)
         model = get_entry(meta["architecture"]).cls(config)
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path.name}: cannot rebuild the model ({exc})") from None

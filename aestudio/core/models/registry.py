@@ -93,4 +93,7 @@ def create_model(name: str, config: Any = None, **options: Any) -> Any:
         config = make_config(name, options)
     elif options:
         config = make_config(name, {**to_dict(config), **options})
+    from aestudio.core.models.memory import check_inference_memory  # torch: imported on use
+
+    check_inference_memory(name, entry.cls, config)
     return entry.cls(config)

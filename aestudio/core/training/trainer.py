@@ -25,8 +25,9 @@ from aestudio.core.config import to_dict
 from aestudio.core.data.training_data import SAMPLE_COUNT, TrainingData
 from aestudio.core.errors import ModelFileError, TrainingError
 from aestudio.core.events import EventCallback
-from aestudio.core.models import create_model, get_entry
+from aestudio.core.models import create_model, get_entry, make_config
 from aestudio.core.models.base import ImageModel
+from aestudio.core.models.memory import check_training_memory
 from aestudio.core.models.modelfile import load_model_file, save_model_file
 from aestudio.core.models.neighbours import neighbour_graph, pair_positions
 from aestudio.core.runtime.device import describe_device, resolve_device
@@ -55,7 +56,13 @@ def build_model(job: TrainingJob, data: TrainingData) -> ImageModel:
     kind = get_entry(job.model).kind
     if kind == "autoencoder" and data.patch is not None:
         raise TrainingError(f"{job.model} needs whole images, not patches")
-    return create_model(job.model, **model_options(job, kind, data.channels, data.size))
+    options = model_options(job, kind, data.channels, data.size)
+    side = data.patch or data.size
+    entry = get_entry(job.model)
+    # Before a byte is allocated: a run that cannot fit is one line, not an allocator crash.
+    check_training_memory(job.model, entry.cls, make_config(job.model, options),
+                          batch_size=job.train.batch_size, image_shape=(data.channels, side, side))
+    return create_model(job.model, **options)
 
 
 def _to_hwc(x: torch.Tensor) -> np.ndarray:
