@@ -120,6 +120,7 @@ class ModelSummary:
     val_loss: float | None
     app_version: str
     schema_version: int
+    has_optimizer: bool = False
 
     @property
     def name(self) -> str:
@@ -160,7 +161,20 @@ class ModelSummary:
             f"{self.elapsed_s / 60:.1f} min ({self.reason or '?'})",
             f"val loss     {self.val_loss}",
             f"app version  {self.app_version} (schema {self.schema_version})",
+            f"contains     {self.contents()}",
         ]
+
+    def contents(self) -> str:
+        """What the file holds, in words: what a person shares when sharing it."""
+        parts = ["weights"]
+        if self.has_optimizer:
+            parts.append("optimizer state")
+        parts.append("training settings and loss curves")
+        folder = self.data.folder
+        parts.append("the training folder's full path" if Path(folder).is_absolute()
+                     else "the training folder's name")
+        parts.append("image counts and label names; no images")
+        return ", ".join(parts)
 
 
 def _or_unknown(value: object) -> str:
@@ -198,6 +212,7 @@ def summarise_meta(path: str | os.PathLike[str], meta: dict[str, Any]) -> ModelS
             val_loss=None if val_loss is None else float(val_loss),
             app_version=str(meta.get("app_version", "?")),
             schema_version=int(meta.get("schema_version", 0)),
+            has_optimizer=bool(meta.get("optimizer")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         name = Path(path).name

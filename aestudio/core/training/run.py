@@ -17,6 +17,7 @@ from aestudio.core.events import EventCallback
 from aestudio.core.models import get_entry
 from aestudio.core.runtime.threads import leave_a_core_free
 from aestudio.core.training import trainer
+from aestudio.core.training.folders import folder_for_resume
 from aestudio.core.training.job import TrainingJob, TrainResult, resume_job
 from aestudio.core.training.messages import TrainRequest
 from aestudio.core.training.setup import prepare_run
@@ -33,8 +34,8 @@ def job_for_request(request: TrainRequest) -> tuple[TrainingJob, bool]:
     """
     if request.resume_from:
         job = resume_job(request.resume_from, **request.train_overrides)
-        if request.folder and not Path(job.data.folder).expanduser().is_dir():
-            job = replace(job, data=replace(job.data, folder=request.folder))
+        folder = folder_for_resume(request.resume_from, job.data.folder, request.folder)
+        job = replace(job, data=replace(job.data, folder=folder))
         resume = True
     else:
         out = Path(request.out).expanduser() if request.out else None

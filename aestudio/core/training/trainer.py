@@ -33,6 +33,7 @@ from aestudio.core.models.neighbours import neighbour_graph, pair_positions
 from aestudio.core.runtime.device import describe_device, resolve_device
 from aestudio.core.runtime.distributed import any_rank, init_distributed, shutdown_distributed
 from aestudio.core.runtime.precision import autocast, mixed_precision_dtype, to_channels_last
+from aestudio.core.training.folders import remember_training_folder, shared_folder_name
 from aestudio.core.training.job import TrainingJob, TrainResult, model_options, resume_job
 from aestudio.core.training.schedule import lr_factor, seeded_generator, thin_history
 from aestudio.core.training.setup import check_resumable, prepare_run
@@ -143,7 +144,9 @@ class _Run:
     def data_meta(self) -> dict[str, Any]:
         d = self.data
         return {
-            "config": to_dict(self.job.data), "channels": d.channels, "size": d.size,
+            # The folder's name only: a shared model file must not reveal the trainer's paths.
+            "config": {**to_dict(self.job.data), "folder": shared_folder_name(self.job.data.folder)},
+            "channels": d.channels, "size": d.size,
             "patch": d.patch, "bit_depth": d.bit_depth, "labels": list(d.labels),
             "n_train": d.n_train, "n_val": d.n_val,
         }
@@ -157,6 +160,7 @@ class _Run:
         path = save_model_file(self.job.out, self.model, data=self.data_meta(),
                                train=self.cfg, training_state=state, optimizer=self.optimizer)
         self.last_checkpoint_step = self.step
+        remember_training_folder(path, self.job.data.folder)
         self.emit(ev.CheckpointSaved(str(path), self.step))
         return path
 
