@@ -10,6 +10,8 @@ from pathlib import Path
 
 from aestudio.core.errors import ConfigError
 
+EXIT_SOME_FAILED = 1  # a batch: some files were skipped, the others written
+
 
 @contextmanager
 def bad_option() -> Iterator[None]:
@@ -82,6 +84,53 @@ def save_float_image(path: Path, array, bit_depth: int = 8) -> None:
 
     dtype = np.uint16 if bit_depth == 16 else np.uint8
     write_image(path, from_float(array, dtype))
+
+
+def checked_output(path: str | Path, inputs: Sequence[str | Path] = (), *,
+                   overwrite: bool = False) -> Path:
+    """Check the file a command will write, before it starts: never an input, never an
+    existing file unless ``--overwrite`` was given, and its folder writable."""
+    from aestudio.core.io.outputs import check_output_file
+
+    try:
+        return check_output_file(path, inputs=inputs, overwrite=overwrite)
+    except FileExistsError:
+        raise ConfigError(f"{path} exists; pass --overwrite to replace it") from None
+
+
+def finish_batch(lines: Sequence[str], failed: Sequence[tuple[Path, str]], total: int,
+                 verb: str) -> int:
+    """Print a batch's report and return its exit status.
+
+    Parameters
+    ----------
+    lines
+        What happened to each file, in order (written or skipped).
+    failed
+        ``(file, reason)`` of every file that could not be done.
+    total
+        How many files the batch had.
+    verb
+        Past participle for the last line, e.g. ``"denoised"``.
+
+    Returns
+    -------
+    int
+        0 when all were done; 1 when some were skipped and the others done; 2 when none was
+        done (a single file's failure is then the one line of the error).
+    """
+    from aestudio.core.errors import UserError
+
+    if failed and len(failed) == total:
+        if total == 1:
+            path, reason = failed[0]
+            raise UserError(f"{path}: {reason}")
+        for line in lines:
+            print(line, file=sys.stderr)
+        raise UserError(f"none of the {total} files could be {verb}")
+    for line in lines:
+        print(line, file=sys.stderr)
+    return EXIT_SOME_FAILED if failed else 0
 
 
 def unique_output(folder: Path, stem: str, suffix: str, inputs: set[Path]) -> Path:

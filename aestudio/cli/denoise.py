@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from aestudio.cli.common import (
+    finish_batch,
     gather_inputs,
     load_model,
     read_for_model,
@@ -17,24 +18,31 @@ from aestudio.cli.common import (
 from aestudio.cli.options import add_command, device_option, unit_interval
 from aestudio.cli.progress import ProgressBar
 
-EXIT_SOME_FAILED = 1  # denoise: some files were skipped, the others written
-
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     """Write the autoencoder's output for image files and folders as PNGs. Returns the exit status."""
+    from aestudio.core.errors import ImageReadError, describe_error
     from aestudio.core.models.inference import reconstruct
 
     loaded = load_model(args.model, args.device)
     files = gather_inputs(args.inputs)
     out = Path(args.out)
     resolved = {f.resolve() for f, _ in files}
+    lines: list[str] = []
+    failed: list[tuple[Path, str]] = []
     for path, relative in files:
-        image = reconstruct(loaded.model, read_for_model(path, loaded)[None])[0]
+        try:
+            image = reconstruct(loaded.model, read_for_model(path, loaded)[None])[0]
+        except ImageReadError as exc:  # one bad file is reported; the others are done
+            failed.append((path, describe_error(exc).removeprefix(f"{path}: ")))
+            lines.append(f"skipped {path}: {failed[-1][1]}")
+            continue
         target = unique_output(out / Path(relative).parent, path.stem, ".png", resolved)
         target.parent.mkdir(parents=True, exist_ok=True)
         save_float_image(target, image)
-    print(f"wrote {len(files)} reconstructions to {out}", file=sys.stderr)
-    return 0
+    status = finish_batch(lines, failed, len(files), "reconstructed")
+    print(f"wrote {len(files) - len(failed)} reconstructions to {out}", file=sys.stderr)
+    return status
 
 
 def cmd_denoise(args: argparse.Namespace) -> int:
@@ -76,9 +84,7 @@ def cmd_denoise(args: argparse.Namespace) -> int:
                             chroma=args.chroma, on_event=on_event,
                             mixed_precision=not args.float32)
     bar.close()
-    for line in lines:
-        print(line, file=sys.stderr)
-    return EXIT_SOME_FAILED if summary.failed else 0
+    return finish_batch(lines, summary.failed, len(inputs.files), "denoised")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from aestudio.cli.common import (
     bad_option,
+    checked_output,
     load_model,
     need_autoencoder,
     read_for_model,
     save_float_image,
 )
-from aestudio.cli.options import add_command, device_option
+from aestudio.cli.options import add_command, device_option, overwrite_option
 from aestudio.cli.progress import ProgressBar
 from aestudio.core.errors import ConfigError
 
@@ -28,10 +29,9 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from aestudio.core.data.decode import decode_folder
     from aestudio.core.data.scan import scan_folder
     from aestudio.core.io.atomic import atomic_write
-    from aestudio.core.io.outputs import check_output_file
     from aestudio.core.models.inference import encode
 
-    out = check_output_file(args.out, inputs=[args.model, args.data])
+    out = checked_output(args.out, [args.model, args.data], overwrite=args.overwrite)
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "encode")
     model = loaded.model
@@ -78,11 +78,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
     """Decode the code given by ``--z`` to an image. Returns the exit status."""
     from aestudio.core.models.inference import decode
 
+    code = _parse_code(args.z)
+    out = checked_output(args.out, [args.model], overwrite=args.overwrite)
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "decode")
     with bad_option():
-        image = decode(loaded.model, [_parse_code(args.z)])[0]
-    save_float_image(Path(args.out), image)
+        image = decode(loaded.model, [code])[0]
+    save_float_image(out, image)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -93,6 +95,8 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
     from aestudio.core.latent.interpolation import interpolate_images
 
+    out = checked_output(args.out, [args.model, args.image_a, args.image_b],
+                         overwrite=args.overwrite)
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "interpolate")
     first = read_for_model(Path(args.image_a), loaded)
@@ -100,7 +104,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     with bad_option():
         frames, _ = interpolate_images(loaded.model, first, second, args.steps, args.mode)
     strip = np.concatenate(list(frames), axis=1)
-    save_float_image(Path(args.out), strip)
+    save_float_image(out, strip)
     print(f"wrote {args.steps} frames to {args.out}", file=sys.stderr)
     return 0
 
@@ -114,6 +118,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     if not 200 <= args.size <= 8000:
         raise ConfigError(f"--size must be from 200 to 8000 pixels; got {args.size}")
+    out = checked_output(args.out, [args.model, args.data], overwrite=args.overwrite)
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "map")
     bar = ProgressBar()
@@ -132,7 +137,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     name = LAYOUT_NAMES[latent_map.layout]
     title = f"{Path(args.model).name}: {name} map of {Path(args.data).name}" + \
         ("" if latent_map.exact else " (approximate layout)")
-    render_map(latent_map.positions, data.labels, args.out, size=args.size, title=title,
+    render_map(latent_map.positions, data.labels, out, size=args.size, title=title,
                axis_titles=latent_map.axis_titles(), note=note)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
@@ -145,12 +150,14 @@ def add_parsers(sub) -> None:
     p.add_argument("model")
     p.add_argument("data")
     p.add_argument("--out", required=True, help="codes.csv or codes.npz")
+    overwrite_option(p)
     device_option(p)
 
     p = add_command(sub, "decode", cmd_decode, "decode one latent code to an image")
     p.add_argument("model")
     p.add_argument("--z", required=True, help="the code, e.g. 0.5,-1.2")
     p.add_argument("--out", required=True, help="image file to write")
+    overwrite_option(p)
     device_option(p)
 
     p = add_command(sub, "interpolate", cmd_interpolate, "decode a path between two images as a strip")
@@ -160,6 +167,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--mode", default="lerp", choices=["lerp", "slerp"])
     p.add_argument("--out", required=True, help="PNG strip to write")
+    overwrite_option(p)
     device_option(p)
 
     p = add_command(sub, "map", cmd_map, "draw the latent map of a folder as a labelled PNG",
@@ -168,6 +176,7 @@ def add_parsers(sub) -> None:
     p.add_argument("model")
     p.add_argument("data", help="folder of images (labels are subfolder names)")
     p.add_argument("--out", required=True, help="PNG to write")
+    overwrite_option(p)
     p.add_argument("--layout", default="auto", choices=["auto", "codes", "pca", "tsne", "umap"],
                    help="auto: the codes themselves for a 2-number code, else PCA; tsne and "
                         "umap need scikit-learn or umap-learn")

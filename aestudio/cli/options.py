@@ -32,6 +32,11 @@ def device_option(p: argparse.ArgumentParser, default: str | None = "auto") -> N
                    help="compute device (auto: CUDA, then Apple MPS, then CPU)")
 
 
+def overwrite_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--overwrite``: without it an existing output file is refused."""
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+
+
 def unit_interval(text: str) -> float:
     """An argparse type: a number from 0 to 1."""
     try:

@@ -167,6 +167,9 @@ def test_encode_on_a_full_disk_keeps_the_old_codes(tiny_model, digit_folder, tmp
 
     monkeypatch.setattr(atomic.os, "replace", full_disk)
     assert main(["encode", str(tiny_model), str(digit_folder), "--out", str(out)]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert main(["encode", str(tiny_model), str(digit_folder), "--out", str(out),
+                 "--overwrite"]) == 2
     monkeypatch.setattr(atomic.os, "replace", real_replace)
     assert "the disk is full" in capsys.readouterr().err
     assert out.read_text() == "old codes\n"
@@ -221,3 +224,14 @@ def test_map_size_is_range_checked(tiny_model, digit_folder, tmp_path, capsys):
     assert main(["map", str(tiny_model), str(digit_folder), "--out", str(tmp_path / "m.png"),
                  "--size", "100000"]) == 2
     assert "--size must be from 200 to 8000" in capsys.readouterr().err
+
+
+def test_decode_never_replaces_an_image_without_overwrite(tiny_model, tmp_path, capsys):
+    out = tmp_path / "mine.png"
+    out.write_bytes(b"a photo of mine")
+    assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"aestudio: error: {out} exists; "
+                                               "pass --overwrite to replace it")
+    assert out.read_bytes() == b"a photo of mine"
+    assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from aestudio.core.io.write import write_image
+
 __all__ = ["ERROR_COLOURS", "LABEL_COLOURS", "nice_ticks", "render_map"]
 
 LABEL_COLOURS = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77",
@@ -189,5 +191,5 @@ def render_map(
             y += int(20 * unit)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    image.save(target)
+    write_image(target, np.asarray(image))  # atomic: never half a PNG
     return target

@@ -168,7 +168,8 @@ def test_map_command_draws_a_png(tmp_path: Path) -> None:
         assert image.size == (600, 450)
         colours = {c for _, c in image.getcolors(1 << 16)}
     assert (0x33, 0x22, 0x88) in colours  # the first label's colour is drawn
-    assert main(["map", str(path), str(folder), "--out", str(out), "--layout", "pca"]) == 0
+    assert main(["map", str(path), str(folder), "--out", str(out), "--layout", "pca",
+                 "--overwrite"]) == 0
     wide = create_model("conv-ae", channels=1, image_size=16, latent_dim=3, width=4, hidden=16)
     wide_path = save_model_file(tmp_path / "w.aemodel", wide.eval())
     # A 3-number code has no "codes" map: a one-line error, exit status 2.
