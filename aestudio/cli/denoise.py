@@ -78,6 +78,8 @@ def cmd_denoise(args: argparse.Namespace) -> int:
         elif isinstance(event, FileDone):
             lines.append(f"{event.path} -> {event.output}" if event.error is None
                          else f"skipped {event.path}: {event.error}")
+            if event.note:
+                lines.append(f"note: {event.path}: {event.note}")
 
     summary = denoise_files(loaded, list(inputs.files), out, tile=args.tile,
                             suffix=args.suffix, amount=args.amount, luma=args.luma,

@@ -140,6 +140,7 @@ class FileDone:
     output: str | None
     error: str | None
     seconds: float
+    note: str | None = None  # something the person should know, e.g. pages left out
 
 
 Event = (Loading | Started | Progress | Validated | Samples | Snapshot | CheckpointSaved | Paused

@@ -28,7 +28,7 @@ from aestudio.core.events import EventCallback, FileDone, FileProgress, FileStar
 from aestudio.core.facts import MIN_TILE
 from aestudio.core.io.atomic import atomic_write_bytes, remove_stale_temporaries
 from aestudio.core.io.convert import to_float
-from aestudio.core.io.read import read_image, read_metadata
+from aestudio.core.io.read import read_header, read_image, read_metadata
 from aestudio.core.io.write import write_image
 from aestudio.core.models.inference import model_device
 from aestudio.core.models.modelfile import LoadedModel
@@ -52,6 +52,7 @@ class BatchSummary:
     out_dir: Path
     done: list[tuple[Path, Path]] = field(default_factory=list)  # (source, output)
     failed: list[tuple[Path, str]] = field(default_factory=list)  # (source, one line)
+    notes: list[tuple[Path, str]] = field(default_factory=list)  # (source, one line)
     cancelled: bool = False
     not_started: int = 0  # files never begun because the batch was stopped
     seconds: float = 0.0
@@ -211,6 +212,18 @@ def plan_outputs(sources: Sequence[tuple[Path, str | None]], out_dir: Path,
     return targets
 
 
+def _pages_left_out(source: Path) -> str | None:
+    """A note when ``source`` holds more pages or frames than the one denoised."""
+    try:
+        frames = read_header(source).frames
+    except Exception:  # noqa: BLE001  (it was just read; a note is not worth a failure)
+        return None
+    if frames <= 1:
+        return None
+    kind = "pages" if source.suffix.lower() in (".tif", ".tiff") else "frames"
+    return f"it has {frames} {kind}; only the first was denoised"
+
+
 def denoise_files(
     loaded: LoadedModel,
     files: Sequence[Path | tuple[Path, str]],
@@ -296,7 +309,10 @@ def denoise_files(
                           time.perf_counter() - file_started))
             continue
         summary.done.append((source, target))
+        note = _pages_left_out(source)
+        if note:
+            summary.notes.append((source, note))
         emit(FileDone(index, total, str(source), str(target), None,
-                      time.perf_counter() - file_started))
+                      time.perf_counter() - file_started, note))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -56,7 +56,8 @@ class ImageInfo:
 
     ``width`` and ``height`` are those of the upright (EXIF-oriented) image, ``channels``
     and ``bit_depth`` those of the decoded array, ``mode`` the file's own mode in words and
-    ``format`` the container ("PNG", "JPEG", "TIFF", ...).
+    ``format`` the container ("PNG", "JPEG", "TIFF", ...), ``frames`` how many pages or
+    frames the file holds (the first is the image).
     """
 
     width: int
@@ -65,6 +66,7 @@ class ImageInfo:
     bit_depth: int
     mode: str
     format: str
+    frames: int = 1  # pages of a TIFF, frames of an animation: only the first is read
 
 
 @dataclass(frozen=True)

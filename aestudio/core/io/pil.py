@@ -136,7 +136,11 @@ def pil_header(im: Image.Image, max_pixels: int) -> tuple[ImageInfo, str | None,
     channels, depth, mode = _channels_depth(im, kind)
     orientation = _orientation(im)
     w, h = oriented_size(width, height, orientation)
-    return ImageInfo(w, h, channels, depth, mode, _format(im)), kind, orientation
+    try:
+        frames = max(int(getattr(im, "n_frames", 1) or 1), 1)
+    except Exception:  # noqa: BLE001  (a damaged later frame: the first is still the image)
+        frames = 1
+    return ImageInfo(w, h, channels, depth, mode, _format(im), frames), kind, orientation
 
 
 def _to_array(im: Image.Image) -> np.ndarray:

@@ -93,7 +93,12 @@ def tiff_header(page: Any, max_pixels: int) -> tuple[ImageInfo, int]:
     orientation = _orientation(page)
     w, h = oriented_size(width, height, orientation)
     depth = 8 if dtype == np.uint8 else 16
-    return ImageInfo(w, h, colour, depth, _mode(colour, alpha, dtype), "TIFF"), orientation
+    try:
+        frames = len(page.parent.pages)
+    except Exception:  # noqa: BLE001  (a damaged later page: the first is still the image)
+        frames = 1
+    return ImageInfo(w, h, colour, depth, _mode(colour, alpha, dtype), "TIFF",
+                     max(frames, 1)), orientation
 
 
 def _check_complete(page: Any, file_size: int) -> None:

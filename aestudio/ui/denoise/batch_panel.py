@@ -256,7 +256,7 @@ class BatchDenoisePanel(BatchLayout, QWidget):
             model.update(event.index, progress=event.done / max(event.total, 1))
         elif isinstance(event, FileDone) and event.error is None:
             model.update(event.index, status=DONE, progress=1.0, target=Path(event.output),
-                         message="")
+                         message=event.note or "")
         elif isinstance(event, FileDone):
             model.update(event.index, status=FAILED, progress=0.0, message=event.error,
                          target=None)
