@@ -66,6 +66,9 @@ _DISK_REASONS = {
     errno.ENAMETOOLONG: "the name is too long",
     errno.EDQUOT: "the disk quota is exceeded",
     errno.EIO: "an input/output error",
+    errno.EFBIG: "the file is too large for the disk",
+    errno.ELOOP: "its symbolic links go round in a loop",
+    errno.ENXIO: "no such device",
 }
 
 
