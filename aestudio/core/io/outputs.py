@@ -76,6 +76,11 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     if target.exists() and not overwrite:
         raise FileExistsError(errno.EEXIST, "File exists", str(target))
     folder = target.parent
+    for above in (folder, *folder.parents):
+        if above.exists() or above.is_symlink():
+            if not above.is_dir():  # a file where a folder of the path should be
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(target))
+            break
     if create_folder:
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():

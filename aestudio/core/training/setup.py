@@ -17,7 +17,9 @@ from aestudio.core import events as ev
 from aestudio.core.data.training_data import TrainingData, load_training_data
 from aestudio.core.errors import TrainingError
 from aestudio.core.events import EventCallback
-from aestudio.core.models import get_entry
+from aestudio.core.io.outputs import check_output_file
+from aestudio.core.models import get_entry, make_config
+from aestudio.core.models.memory import check_training_memory
 from aestudio.core.models.summary import read_model_summary
 from aestudio.core.runtime.device import resolve_device
 from aestudio.core.training.job import TrainingJob, model_options
@@ -84,6 +86,15 @@ def check_resumable(job: TrainingJob) -> Path:
     return Path(job.out)
 
 
+def _check_memory_early(job: TrainingJob, kind: str) -> None:
+    # The folder's channels are not known yet: 1 (the least) never refuses a run that fits.
+    channels = job.data.channels or 1
+    side = job.data.size if kind == "autoencoder" else job.data.patch
+    options = model_options(job, kind, channels, job.data.size)
+    check_training_memory(job.model, get_entry(job.model).cls, make_config(job.model, options),
+                          batch_size=job.train.batch_size, image_shape=(channels, side, side))
+
+
 def prepare_run(
     job: TrainingJob,
     *,
@@ -121,6 +132,8 @@ def prepare_run(
         A missing folder or one without usable images.
     aestudio.core.errors.TrainingError
         ``resume`` without an existing model file.
+    OSError
+        The model file cannot be written (a read-only or full disk, a folder in its place).
     aestudio.core.data.records.ScanCancelled
         When ``stop`` was set before the images were in memory.
     """
@@ -128,6 +141,10 @@ def prepare_run(
     kind = get_entry(job.model).kind
     device = resolve_device(job.train.device)
     make_task(job.train.task, job.train.noise)  # a bad noise spec fails here, not later
+    if job.out is not None:
+        # Before any image is read: a run must never train for an hour, then fail to save.
+        check_output_file(job.out, inputs=[job.data.folder] if job.data.folder else [])
+    _check_memory_early(job, kind)
     resumed = None
     if resume:
         summary = read_model_summary(check_resumable(job))

@@ -529,3 +529,36 @@ def test_advanced_options_fold_away(qtbot, panel):
     assert panel.advanced_train_form.isVisibleTo(panel)
     advanced.collapse(animate=False)
     assert not advanced.isExpanded() and advanced.content().maximumHeight() == 0
+
+
+def test_an_unwritable_output_is_a_dialog_before_any_image_is_read(qtbot, panel, pool, folder,
+                                                                   isolated):
+    blocker_file = isolated / "not-a-folder"
+    blocker_file.write_text("a file where the output folder should be")
+    make_tiny(panel, folder)
+    panel.set_output_path(str(blocker_file / "m.aemodel"))
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        panel.start({"epochs": 1})
+    wait_idle(qtbot, panel, pool)
+    assert blocker.args == ["failed", ""]
+    dialog = panel.error_dialog
+    # The same line as the command line's: the file and the reason, no traceback.
+    assert dialog.text() == f"{blocker_file / 'm.aemodel'}: a part of the path is not a folder"
+    assert dialog.detailedText() == ""
+    assert blocker_file.read_text() == "a file where the output folder should be"
+    assert panel.start_button.isEnabled() and not panel.is_training()
+    dialog.done(0)
+
+
+def test_a_model_too_big_for_memory_is_a_dialog(qtbot, panel, pool, folder, monkeypatch):
+    import aestudio.core.models.memory as memory
+
+    monkeypatch.setattr(memory, "machine_memory_bytes", lambda: 50_000)
+    make_tiny(panel, folder)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start({"epochs": 1})
+    wait_idle(qtbot, panel, pool)
+    assert "would need about" in panel.error_dialog.text()
+    assert panel.error_dialog.detailedText() == ""
+    assert not list(Path(panel.output_edit.text()).parent.glob("*.aemodel"))
+    panel.error_dialog.done(0)
