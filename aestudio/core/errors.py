@@ -62,7 +62,7 @@ _DISK_REASONS = {
     errno.ENOENT: "no such file or folder",
     errno.EEXIST: "it already exists",
     errno.EISDIR: "it is a folder",
-    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.ENOTDIR: "a file stands where a folder is needed",
     errno.ENAMETOOLONG: "the name is too long",
     errno.EDQUOT: "the disk quota is exceeded",
     errno.EIO: "an input/output error",

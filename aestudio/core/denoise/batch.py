@@ -26,8 +26,9 @@ from aestudio.core.denoise.tiling import InferenceCancelled
 from aestudio.core.errors import ConfigError, UserError, describe_error
 from aestudio.core.events import EventCallback, FileDone, FileProgress, FileStarted
 from aestudio.core.facts import MIN_TILE
-from aestudio.core.io.atomic import atomic_write_bytes, remove_stale_temporaries
+from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.io.convert import to_float
+from aestudio.core.io.outputs import check_output_folder
 from aestudio.core.io.read import read_header, read_image, read_metadata
 from aestudio.core.io.write import write_image
 from aestudio.core.models.inference import model_device
@@ -275,8 +276,8 @@ def denoise_files(
     items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
     total = len(items)
     targets = plan_outputs(items, out_dir, suffix)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out_dir)  # left by a run that was killed while writing
+    # Before the first file: a read-only or full disk is one error, not one per photo.
+    check_output_folder(out_dir)
     summary = BatchSummary(out_dir)
     for index, ((source, _), target) in enumerate(zip(items, targets, strict=True)):
         if stop is not None and stop.is_set():

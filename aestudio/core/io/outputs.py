@@ -13,7 +13,7 @@ from aestudio.core.errors import UserError
 from aestudio.core.facts import TEMP_PREFIX, TEMP_SUFFIX
 from aestudio.core.io.atomic import remove_stale_temporaries
 
-__all__ = ["OutputIsInputError", "check_output_file"]
+__all__ = ["OutputIsInputError", "check_output_file", "check_output_folder"]
 
 
 class OutputIsInputError(UserError, ValueError):
@@ -85,10 +85,36 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, "No such folder", str(folder))
+    _probe(folder, target.name)
+    return target
+
+
+def _probe(folder: Path, name: str) -> None:
     remove_stale_temporaries(folder)  # left by a run that was killed while writing
     # A real write proves the folder takes files (a read-only disk, a full quota, ACLs).
-    fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{target.name}.",
-                                 suffix=TEMP_SUFFIX)
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name}.", suffix=TEMP_SUFFIX)
     os.close(fd)
     os.unlink(probe)
+
+
+def check_output_folder(folder: str | os.PathLike) -> Path:
+    """Raise a clear error now if files cannot be written into ``folder`` later.
+
+    The folder (and its parents) are created; stale temporary files of a killed run in it
+    are removed.
+
+    Raises
+    ------
+    OSError
+        A file stands where the folder should be, or the folder cannot be created or
+        written (read-only, full, permission denied); the errno says which.
+    """
+    target = Path(folder)
+    for above in (target, *target.parents):
+        if above.exists() or above.is_symlink():
+            if not above.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(target))
+            break
+    target.mkdir(parents=True, exist_ok=True)
+    _probe(target, "probe")
     return target

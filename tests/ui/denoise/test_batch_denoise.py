@@ -197,3 +197,25 @@ def test_dropping_a_model_and_a_folder(qtbot, panel, tmp_path):
     with qtbot.waitSignal(panel.batch_finished, timeout=WAIT_MS):
         panel.start()
     assert (folder / "denoised" / "sub" / "x.png").is_file()  # the layout is mirrored
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_dialog_and_nothing_changes(
+        qtbot, panel, tmp_path):
+    model = tiny_denoiser(tmp_path / "d.aemodel")
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    save_png(folder / "a.png", gray16())
+    blocker_file = tmp_path / "results"
+    blocker_file.write_text("mine")
+    _load_model(qtbot, panel, model)
+    _add(qtbot, panel, folder)
+    panel.set_output_folder(blocker_file)
+    with qtbot.waitSignal(panel.error_occurred, timeout=WAIT_MS) as blocker:
+        panel.start()
+    # The command line's line, once for the batch rather than once per photo.
+    assert blocker.args == ["The batch stopped",
+                            f"{blocker_file}: a file stands where a folder is needed"]
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=WAIT_MS)
+    assert blocker_file.read_text() == "mine"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png"]
+    assert panel.start_button.isEnabled()

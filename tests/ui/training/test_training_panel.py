@@ -543,7 +543,7 @@ def test_an_unwritable_output_is_a_dialog_before_any_image_is_read(qtbot, panel,
     assert blocker.args == ["failed", ""]
     dialog = panel.error_dialog
     # The same line as the command line's: the file and the reason, no traceback.
-    assert dialog.text() == f"{blocker_file / 'm.aemodel'}: a part of the path is not a folder"
+    assert dialog.text() == f"{blocker_file / 'm.aemodel'}: a file stands where a folder is needed"
     assert dialog.detailedText() == ""
     assert blocker_file.read_text() == "a file where the output folder should be"
     assert panel.start_button.isEnabled() and not panel.is_training()
