@@ -7,12 +7,16 @@ code, as CSV or as one structured ``.npy`` array (loadable with ``allow_pickle=F
 from __future__ import annotations
 
 import csv
+import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from aestudio.core.io.atomic import atomic_write
 
 __all__ = [
     "read_table",
@@ -25,6 +29,23 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike[str]
+
+
+def _write_csv(out: Path, fill: Callable[[Any], None]) -> None:
+    """Write a CSV atomically: ``fill`` gets a :func:`csv.writer`; never half a file."""
+    def write(handle) -> None:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        fill(csv.writer(text))
+        text.flush()
+        text.detach()  # the atomic writer closes the handle itself
+
+    atomic_write(out, write)
+
+
+def _write_image(out: Path, image: Image.Image, **options: Any) -> None:
+    """Write a Pillow image atomically, the format from the suffix."""
+    fmt = Image.registered_extensions().get(out.suffix.lower(), "PNG")
+    atomic_write(out, lambda handle: image.save(handle, format=fmt, **options))
 
 
 def _check_rows(n: int, **columns: object) -> None:
@@ -72,14 +93,14 @@ def write_table(
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
     if suffix == ".csv":
-        with open(out, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+        def fill(writer) -> None:
             writer.writerow(["path", "label", "x", "y", "error",
                              *[f"z{i}" for i in range(codes.shape[1])]])
             for i in order:
                 writer.writerow([paths[i], labels[i], repr(float(pos[i, 0])),
                                  repr(float(pos[i, 1])), repr(float(errs[i])),
                                  *[repr(float(v)) for v in codes[i]]])
+        _write_csv(out, fill)
     elif suffix == ".npy":
         width_p = max([len(p) for p in paths] + [1])
         width_l = max([len(x) for x in labels] + [1])
@@ -91,7 +112,7 @@ def write_table(
         table["x"], table["y"] = pos[order, 0], pos[order, 1]
         table["error"] = errs[order]
         table["code"] = codes[order]
-        np.save(out, table, allow_pickle=False)
+        atomic_write(out, lambda handle: np.save(handle, table, allow_pickle=False))
     else:
         raise ValueError(f"choose a .csv or .npy file, not {out.name}")
     return out
@@ -130,13 +151,13 @@ def write_anomalies(path: PathLike, order: np.ndarray, paths: Sequence[str],
     """CSV of images ranked by reconstruction error: rank, path, label, error, PSNR (dB)."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+    def fill(writer) -> None:
         writer.writerow(["rank", "path", "label", "mse", "psnr_db"])
         for rank, i in enumerate(np.asarray(order, np.int64), start=1):
             mse = float(errors[i])
             psnr = 10 * np.log10(1.0 / max(mse, 1e-12))
             writer.writerow([rank, paths[i], labels[i], f"{mse:.6g}", f"{psnr:.2f}"])
+    _write_csv(out, fill)
     return out
 
 
@@ -165,7 +186,7 @@ def save_strip(frames: np.ndarray, path: PathLike, scale: int = 1) -> Path:
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    image.save(out)
+    _write_image(out, image)
     return out
 
 
@@ -190,7 +211,8 @@ def save_gif(frames: np.ndarray, path: PathLike, *, frame_ms: int = 120, scale: 
         images = images + images[-2:0:-1]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(out, save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
+    _write_image(out, images[0], save_all=True, append_images=images[1:], duration=frame_ms,
+                 loop=0)
     return out
 
 
@@ -201,6 +223,6 @@ def save_frames(frames: np.ndarray, folder: PathLike, stem: str = "frame") -> li
     paths = []
     for i, frame in enumerate(frames):
         path = target / f"{stem}_{i:03d}.png"
-        _pil(frame).save(path)
+        _write_image(path, _pil(frame))
         paths.append(path)
     return paths
