@@ -9,7 +9,9 @@ temporary or partial file is left under a final name.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,47 @@ import pytest
 
 from aestudio.cli import main
 from aestudio.core.facts import TEMP_PREFIX, TEMP_SUFFIX
+
+# The suite's tally, printed at the end of the run and written to build/faults/summary.json.
+TALLY: Counter[str] = Counter()
+_TRACEBACK_CASES: set[str] = set()
+_LOST_CASES: set[str] = set()
+
+
+def _current_case() -> str:
+    return os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+
+
+def note_traceback() -> None:
+    """Count the running case as one that printed a traceback."""
+    _TRACEBACK_CASES.add(_current_case())
+
+
+def note_data_lost() -> None:
+    """Count the running case as one that changed or left behind a file."""
+    _LOST_CASES.add(_current_case())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "tests/faults/" not in report.nodeid.replace(os.sep, "/"):
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        TALLY["cases"] += 1
+        TALLY[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not TALLY["cases"]:
+        return
+    summary = {"cases": TALLY["cases"], "clean": TALLY["passed"], "failed": TALLY["failed"],
+               "skipped": TALLY["skipped"], "tracebacks": len(_TRACEBACK_CASES),
+               "data_lost": len(_LOST_CASES)}
+    terminalreporter.write_line(
+        "fault-injection suite: {cases} cases, {clean} clean, {failed} failed, {skipped} "
+        "skipped; {tracebacks} with a traceback, {data_lost} with data lost".format(**summary))
+    out = Path(__file__).resolve().parents[2] / "build" / "faults" / "summary.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 @dataclass
@@ -44,7 +87,10 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Outcome:
     except SystemExit as exc:  # argparse refusing an argument
         status = exc.code if isinstance(exc.code, int) else 2
     captured = capsys.readouterr()
-    return Outcome(status, captured.out, captured.err)
+    outcome = Outcome(status, captured.out, captured.err)
+    if outcome.traceback:
+        note_traceback()
+    return outcome
 
 
 def assert_clean_failure(outcome: Outcome, *words: str) -> None:
@@ -86,7 +132,10 @@ class Snapshot:
     def changed(self) -> list[Path]:
         """Files that existed before and are now different or gone."""
         now = self._read()
-        return sorted(p for p, digest in self.files.items() if now.get(p) != digest)
+        changed = sorted(p for p, digest in self.files.items() if now.get(p) != digest)
+        if changed:
+            note_data_lost()
+        return changed
 
     def new_files(self) -> list[Path]:
         """Files that did not exist before."""
@@ -94,7 +143,10 @@ class Snapshot:
 
     def temporaries(self) -> list[Path]:
         """Temporary files of the atomic writer left behind."""
-        return [p for p in self._read() if is_temporary(p)]
+        left = [p for p in self._read() if is_temporary(p)]
+        if left:
+            note_data_lost()
+        return left
 
     def assert_nothing_lost(self, *, allowed_new: tuple[Path, ...] = ()) -> None:
         """No file changed or vanished, no temporary left, and only ``allowed_new`` appeared."""
