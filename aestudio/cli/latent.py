@@ -36,9 +36,9 @@ def cmd_encode(args: argparse.Namespace) -> int:
     need_autoencoder(loaded, "encode")
     model = loaded.model
     scan = scan_folder(args.data)
-    for skipped in scan.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     decoded = decode_folder(scan, size=model.image_size, channels=model.channels)
+    for skipped in decoded.skipped:  # unreadable headers and files that failed to decode
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     scale = 65535.0 if decoded.bit_depth == 16 else 255.0
     import torch
 

@@ -10,13 +10,20 @@ from aestudio.cli.options import add_command
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Describe a model file in words, or as JSON with ``--json``. Returns the exit status."""
+    from aestudio.core.errors import ConfigError, ModelFileError
+    from aestudio.core.models import make_config
     from aestudio.core.models.summary import read_model_meta, summarise_meta
 
     meta = read_model_meta(args.model)
+    summary = summarise_meta(args.model, meta)
+    try:  # a description no model can be built from is refused, as every command does
+        make_config(summary.architecture, summary.model_config)
+    except ConfigError as exc:
+        raise ModelFileError(f"{summary.name}: cannot rebuild the model ({exc})") from None
     if args.json:
         print(json.dumps(meta, indent=2))
         return 0
-    print("\n".join(summarise_meta(args.model, meta).report_lines()))
+    print("\n".join(summary.report_lines()))
     return 0
 
 

@@ -58,6 +58,8 @@ def _coerce(value: Any, annotation: Any, name: str) -> Any:
         return float(value)
     if annotation is int and isinstance(value, float) and value.is_integer():
         return int(value)
+    if annotation in (int, float) and isinstance(value, bool):  # True is an int to Python
+        raise ConfigError(f"{name} must be {annotation.__name__}, got {value!r}")
     if annotation in (int, float, str, bool) and not isinstance(value, annotation):
         raise ConfigError(f"{name} must be {annotation.__name__}, got {value!r}")
     return value
@@ -98,6 +100,10 @@ def _check_metadata_range(name: str, value: Any, metadata: Any) -> None:
     The ranges are the UI's limits too, so a model file or a command line can ask for no more
     than the studio's form allows (a width of a million would need terabytes).
     """
+    choices = metadata.get("choices")
+    if choices is not None and not isinstance(value, list | tuple) and value not in choices:
+        shown = ", ".join(str(c) for c in choices)
+        raise ConfigError(f"{name} must be one of {shown}; got {value!r}")
     low, high = metadata.get("minimum"), metadata.get("maximum")
     if low is None and high is None:
         return

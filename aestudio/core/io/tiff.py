@@ -32,8 +32,12 @@ _ICC_TAG = 34675
 @functools.cache
 def _tifffile() -> Any:
     """tifffile, imported on first use: the window starts sooner without it."""
+    import logging
+
     import tifffile
 
+    # tifffile logs damaged files itself; ours is the one message, raised as ImageReadError.
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     return tifffile
 
 
