@@ -24,7 +24,7 @@ from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
 from aestudio.core.models.memory import check_inference_memory
-from aestudio.core.models.summary import FORMAT_NAME, META_KEY, read_model_meta
+from aestudio.core.models.summary import FORMAT_NAME, META_KEY, read_model_meta, summarise_meta
 from aestudio.core.runtime.precision import to_channels_last
 
 __all__ = ["FORMAT_NAME", "MODEL_SUFFIX", "LoadedModel", "ModelFileError", "load_model_file",
@@ -75,6 +75,20 @@ def optimizer_from_tensors(tensors: dict[str, torch.Tensor], settings: dict[str,
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         raise TypeError("param_groups is not a list of settings")
     return {"state": state, "param_groups": groups}
+
+
+def _check_weights(path: Path, weights: dict[str, torch.Tensor],
+                   expected: dict[str, torch.Tensor]) -> None:
+    """Refuse weights that are not numbers a model can compute with."""
+    for name, tensor in weights.items():
+        if not expected[name].is_floating_point():
+            continue  # counters such as a batch norm's num_batches_tracked
+        if not tensor.is_floating_point():
+            raise ModelFileError(f"{path.name}: the weight {name} holds {tensor.dtype} values, "
+                                 "not floating-point numbers; the file is damaged")
+        if not bool(torch.isfinite(tensor).all()):
+            raise ModelFileError(f"{path.name}: the weight {name} holds NaN or infinite values; "
+                                 "the file is damaged (or its training diverged)")
 
 
 def save_model_file(
@@ -159,6 +173,7 @@ def load_model_file(
     """
     path = Path(path)
     meta = read_model_meta(path)
+    summarise_meta(path, meta)  # every part of the description of the right kind
     try:
         config = make_config(meta["architecture"], meta["model_config"])
         check_inference_memory(meta["architecture"], get_entry(meta["architecture"]).cls, config)
@@ -178,6 +193,7 @@ def load_model_file(
     except Exception as exc:
         first = str(exc).strip().splitlines()[0][:120]
         raise ModelFileError(f"{path.name}: weights do not fit the model ({first})") from None
+    _check_weights(path, weights, model.state_dict())
     to_channels_last(model.to(device)).eval()
     optimizer_state = None
     if with_optimizer and meta.get("optimizer"):

@@ -123,10 +123,23 @@ class _Run:
             except (KeyError, TypeError, ValueError, RuntimeError) as exc:
                 raise ModelFileError(f"{Path(self.job.out).name}: the saved optimizer state "
                                      f"does not fit this model ({exc})") from None
+            self._check_optimizer_shapes()
         state = loaded.training_state
         self.step = int(state.get("step", 0))
         self.elapsed_before = float(state.get("elapsed_s", 0.0))
         self.history = {k: list(v) for k, v in state.get("history", self.history).items()}
+
+    def _check_optimizer_shapes(self) -> None:
+        # load_state_dict checks the groups, not the tensors: a forged moment of the wrong
+        # shape would only fail at the first step, deep inside the optimizer.
+        for group in self.optimizer.param_groups:
+            for param in group["params"]:
+                for key, value in self.optimizer.state.get(param, {}).items():
+                    if (isinstance(value, torch.Tensor) and value.dim() > 0
+                            and (value.shape != param.shape or not torch.isfinite(value).all())):
+                        raise ModelFileError(
+                            f"{Path(self.job.out).name}: the saved optimizer state ({key}) does "
+                            "not fit this model; train anew with --overwrite")
 
     # -- helpers ---------------------------------------------------------------------
     def elapsed(self, t0: float, paused_s: float) -> float:
