@@ -130,15 +130,17 @@ def cmd_map(args: argparse.Namespace) -> int:
     with bad_option():
         latent_map = build_map(data.codes, args.layout)
     note = f"{len(data):,} images\n{loaded.name}, {data.latent_dim}-number code"
+    accuracy = None
     if len(data.label_names) > 1:
         accuracy = knn_label_accuracy(latent_map.positions, data.labels, 5)
         note += f"\n5-NN label accuracy {accuracy:.3f}"
-        print(f"5-NN label accuracy of the map: {accuracy:.4f}", file=sys.stderr)
     name = LAYOUT_NAMES[latent_map.layout]
     title = f"{Path(args.model).name}: {name} map of {Path(args.data).name}" + \
         ("" if latent_map.exact else " (approximate layout)")
     render_map(latent_map.positions, data.labels, out, size=args.size, title=title,
                axis_titles=latent_map.axis_titles(), note=note)
+    if accuracy is not None:
+        print(f"5-NN label accuracy of the map: {accuracy:.4f}", file=sys.stderr)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

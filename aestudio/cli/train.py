@@ -109,9 +109,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in handled} \
         if threading.current_thread() is threading.main_thread() else {}
     try:
+        from aestudio.core.data.records import ScanCancelled
         from aestudio.core.training.setup import prepare_run
 
-        prepared = prepare_run(job, resume=args.resume, on_event=on_event, stop=stop)
+        try:
+            prepared = prepare_run(job, resume=args.resume, on_event=on_event, stop=stop)
+        except ScanCancelled:
+            bar.close()
+            log("stopped while reading the images; nothing was trained or written",
+                file=sys.stderr)
+            return 0
         bar.close()
         for skipped in prepared.data.skipped:
             log(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)

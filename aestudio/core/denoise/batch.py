@@ -10,6 +10,7 @@ input.
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 import time
@@ -213,6 +214,14 @@ def plan_outputs(sources: Sequence[tuple[Path, str | None]], out_dir: Path,
     return targets
 
 
+# Disk errors after which no later file could be written either.
+_DISK_STOPS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG})
+
+
+class BatchStopped(UserError):
+    """The output disk failed (full, read-only): the batch stopped; files done are complete."""
+
+
 def _pages_left_out(source: Path) -> str | None:
     """A note when ``source`` holds more pages or frames than the one denoised."""
     try:
@@ -303,7 +312,12 @@ def denoise_files(
             summary.cancelled = True
             summary.not_started = total - index - 1
             break
-        except Exception as exc:  # one bad file must not end the batch
+        except Exception as exc:  # one bad file must not end the batch...
+            if isinstance(exc, OSError) and exc.errno in _DISK_STOPS:
+                # ...but a full or read-only disk fails every later file the same way.
+                raise BatchStopped(f"{describe_error(exc)}; the batch stopped after "
+                                   f"{len(summary.done)} of {total} files (those are "
+                                   "complete)") from exc
             message = describe_error(exc)
             summary.failed.append((source, message))
             emit(FileDone(index, total, str(source), None, message,

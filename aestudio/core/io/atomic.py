@@ -81,8 +81,14 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], *,
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(target))
-    with _temporary_beside(target, durable) as (handle, _tmp):
-        write(handle)
+    try:
+        with _temporary_beside(target, durable) as (handle, _tmp):
+            write(handle)
+    except OSError as exc:
+        if exc.errno is None or exc.filename == str(target):
+            raise
+        # The person asked for ``target``: name it, not our hidden temporary (or nothing).
+        raise type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(target)) from exc
     return target
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,7 +36,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
-                      overwrite: bool = True, create_folder: bool = True) -> Path:
+                      overwrite: bool = True, create_folder: bool = True,
+                      size_hint: int = 0) -> Path:
     """Raise a clear error now if ``path`` cannot be written later.
 
     Parameters
@@ -49,6 +51,8 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
         False refuses an existing file.
     create_folder : bool
         Create the output's folder when it is missing.
+    size_hint : int
+        About how many bytes the file will take: a disk with less room is refused now.
 
     Returns
     -------
@@ -86,15 +90,31 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     elif not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, "No such folder", str(folder))
     _probe(folder, target.name)
+    if size_hint > 0:
+        # The old file's room is freed only after the new one is written.
+        free = shutil.disk_usage(folder).free
+        if free < size_hint:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
     return target
+
+
+_PROBE_BYTES = 4096  # one block: an empty file would fit even on a full disk
 
 
 def _probe(folder: Path, name: str) -> None:
     remove_stale_temporaries(folder)  # left by a run that was killed while writing
-    # A real write proves the folder takes files (a read-only disk, a full quota, ACLs).
-    fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name}.", suffix=TEMP_SUFFIX)
-    os.close(fd)
-    os.unlink(probe)
+    # A real write proves the folder takes data (a read-only or full disk, a quota, ACLs).
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name}.",
+                                     suffix=TEMP_SUFFIX)
+        try:
+            os.write(fd, b"\0" * _PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:  # named after the file asked for, not our probe
+        raise type(exc)(exc.errno, exc.strerror, str(folder / name if name else folder)) from None
 
 
 def check_output_folder(folder: str | os.PathLike) -> Path:
@@ -116,5 +136,5 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
                 raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(target))
             break
     target.mkdir(parents=True, exist_ok=True)
-    _probe(target, "probe")
+    _probe(target, "")
     return target

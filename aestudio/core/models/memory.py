@@ -119,7 +119,7 @@ def check_inference_memory(name: str, cls: type, config: Any) -> None:
 
 
 def check_training_memory(name: str, cls: type, config: Any, *, batch_size: int,
-                          image_shape: tuple[int, int, int]) -> None:
+                          image_shape: tuple[int, int, int]) -> int:
     """Refuse a training run that would need more memory than the machine has free.
 
     Parameters
@@ -131,15 +131,19 @@ def check_training_memory(name: str, cls: type, config: Any, *, batch_size: int,
     image_shape
         ``(channels, height, width)`` of one training image or patch.
 
+    Returns
+    -------
+    int
+        The bytes of the model's weights.
+
     Raises
     ------
     ConfigError
         Naming the memory needed and the memory the machine has.
     """
-    have = machine_memory_bytes()
-    if have is None:
-        return
     weights, activations = model_memory(cls, config, image_shape=image_shape)
+    have = machine_memory_bytes()
     need = _TRAINING_COPIES * weights + _ACTIVATION_COPIES * activations * batch_size
-    if need > have:
+    if have is not None and need > have:
         _refuse(f"training {name} with batches of {batch_size}", need, have)
+    return weights

@@ -86,13 +86,16 @@ def check_resumable(job: TrainingJob) -> Path:
     return Path(job.out)
 
 
-def _check_memory_early(job: TrainingJob, kind: str) -> None:
+def _check_memory_early(job: TrainingJob, kind: str) -> int:
+    """Refuse a run that cannot fit in memory; return its weights' bytes."""
     # The folder's channels are not known yet: 1 (the least) never refuses a run that fits.
     channels = job.data.channels or 1
     side = job.data.size if kind == "autoencoder" else job.data.patch
     options = model_options(job, kind, channels, job.data.size)
-    check_training_memory(job.model, get_entry(job.model).cls, make_config(job.model, options),
-                          batch_size=job.train.batch_size, image_shape=(channels, side, side))
+    return check_training_memory(job.model, get_entry(job.model).cls,
+                                 make_config(job.model, options),
+                                 batch_size=job.train.batch_size,
+                                 image_shape=(channels, side, side))
 
 
 def prepare_run(
@@ -141,10 +144,12 @@ def prepare_run(
     kind = get_entry(job.model).kind
     device = resolve_device(job.train.device)
     make_task(job.train.task, job.train.noise)  # a bad noise spec fails here, not later
+    weights = _check_memory_early(job, kind)
     if job.out is not None:
         # Before any image is read: a run must never train for an hour, then fail to save.
-        check_output_file(job.out, inputs=[job.data.folder] if job.data.folder else [])
-    _check_memory_early(job, kind)
+        # The file holds the weights and Adam's two moments.
+        check_output_file(job.out, inputs=[job.data.folder] if job.data.folder else [],
+                          size_hint=3 * weights)
     resumed = None
     if resume:
         summary = read_model_summary(check_resumable(job))
