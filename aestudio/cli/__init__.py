@@ -24,6 +24,12 @@ EXIT_INTERRUPTED = 130
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose refusal is one line that says where the help is."""
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]):  # type: ignore[override]
+        # ``--lr=--`` would reach the command as an empty list: take "--" as the value given.
+        if action.nargs is None and arg_strings == ["--"] and action.option_strings:
+            return self._get_value(action, "--")
+        return super()._get_values(action, arg_strings)
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -53,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 2 for a failure the person can fix (a bad option,
-        a broken file, a full disk; one line on stderr), 1 for a bug (with its traceback),
-        130 after Ctrl+C.
+        a broken file, a full disk; one line on stderr), 3 when a batch did some files and
+        skipped others (each named), 1 for a bug (with its traceback), 130 after Ctrl+C.
     """
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aestudio.core.errors import ConfigError
 
-EXIT_SOME_FAILED = 1  # a batch: some files were skipped, the others written
+EXIT_SOME_FAILED = 3  # a batch: some files were skipped, the others written
 
 
 @contextmanager
@@ -116,7 +116,7 @@ def finish_batch(lines: Sequence[str], failed: Sequence[tuple[Path, str]], total
     Returns
     -------
     int
-        0 when all were done; 1 when some were skipped and the others done; 2 when none was
+        0 when all were done; 3 when some were skipped and the others done; 2 when none was
         done (a single file's failure is then the one line of the error).
     """
     from aestudio.core.errors import UserError

@@ -64,6 +64,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
+# Codes of trained models lie within a few units of zero; far beyond, float32 overflows.
+_CODE_LIMIT = 1e6
+
+
 def _parse_code(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.replace(" ", "").split(",") if v]
@@ -71,6 +75,9 @@ def _parse_code(text: str) -> list[float]:
         raise ConfigError(f"--z must be numbers separated by commas; got {text!r}") from None
     if not all(math.isfinite(v) for v in values):
         raise ConfigError(f"--z must be finite numbers; got {text!r}")
+    if any(abs(v) > _CODE_LIMIT for v in values):
+        raise ConfigError(f"--z values must be between -{_CODE_LIMIT:g} and {_CODE_LIMIT:g}; "
+                          f"got {text!r}")
     return values
 
 
@@ -113,11 +120,11 @@ def cmd_map(args: argparse.Namespace) -> int:
     """Encode a folder and draw its 2-D latent map as a labelled PNG. Returns the exit status."""
     from aestudio.core.latent.codes import encode_folder
     from aestudio.core.latent.map import LAYOUT_NAMES, build_map
-    from aestudio.core.latent.map_render import render_map
+    from aestudio.core.latent.map_render import MIN_MAP_SIZE, render_map
     from aestudio.core.latent.scores import knn_label_accuracy
 
-    if not 200 <= args.size <= 8000:
-        raise ConfigError(f"--size must be from 200 to 8000 pixels; got {args.size}")
+    if not MIN_MAP_SIZE <= args.size <= 8000:
+        raise ConfigError(f"--size must be from {MIN_MAP_SIZE} to 8000 pixels; got {args.size}")
     out = checked_output(args.out, [args.model, args.data], overwrite=args.overwrite)
     loaded = load_model(args.model, args.device)
     need_autoencoder(loaded, "map")

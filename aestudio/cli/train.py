@@ -13,7 +13,7 @@ from pathlib import Path
 from aestudio.cli.options import add_command, add_config_options, given
 from aestudio.cli.progress import ProgressBar, format_eta
 from aestudio.core.config import DataConfig, TrainConfig
-from aestudio.core.errors import ConfigError
+from aestudio.core.errors import ConfigError, TrainingError
 from aestudio.core.io.outputs import check_output_file
 
 # Fields of the configs that have their own flag (or argument) in this command.
@@ -43,8 +43,9 @@ def _parse_option(item: str) -> tuple[str, object]:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model on a folder, or continue one with ``--resume``.
 
-    Returns 0 when the run ends normally (completed, stopped or out of time) and 1 when the
-    loss diverged. Ctrl+C and SIGTERM stop the run and save the model.
+    Returns 0 when the run ends normally (completed, stopped or out of time); a diverged
+    loss is a :class:`TrainingError` (status 2). Ctrl+C and SIGTERM stop the run and save
+    the model.
     """
     from dataclasses import replace
 
@@ -129,10 +130,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if result.reason == "diverged":  # the person can fix it (a lower --lr, other noise)
+        kept = f"; the last good model is in {result.path}" if result.path else ""
+        raise TrainingError(f"{result.message}{kept}")
     val = f"; validation loss {result.val_loss:.5f}" if result.val_loss is not None else ""
     log(f"{result.message}{val}; model written to {result.path}" if result.path
         else result.message, file=sys.stderr)
-    return 0 if result.reason != "diverged" else 1
+    return 0
 
 
 

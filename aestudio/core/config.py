@@ -65,6 +65,12 @@ def _coerce(value: Any, annotation: Any, name: str) -> Any:
     return value
 
 
+def _shown_key(key: object) -> str:
+    """A key as typed when plain, else quoted with its escapes (never a line break)."""
+    text = str(key)
+    return text if text.isidentifier() else repr(text)
+
+
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build the config dataclass ``cls`` from a dict, refusing unknown keys.
 
@@ -81,10 +87,10 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         When a key is unknown or a value has the wrong type or range.
     """
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted((k for k in data if k not in fields), key=str)
     if unknown:
         raise ConfigError(
-            f"unknown option(s) for {cls.__name__}: {', '.join(unknown)}; "
+            f"unknown option(s) for {cls.__name__}: {', '.join(map(_shown_key, unknown))}; "
             f"known: {', '.join(fields)}"
         )
     hints = typing.get_type_hints(cls)
@@ -111,6 +117,24 @@ def _check_metadata_range(name: str, value: Any, metadata: Any) -> None:
     for item in items:
         if isinstance(item, int | float) and not isinstance(item, bool):
             check_range(name, item, low, high)
+
+
+def check_fields(config: Any) -> None:
+    """Hold every field of a config dataclass to its metadata's choices and range.
+
+    Called by each config's ``__post_init__``, so that no way of building one (a model
+    file, a command line, ``dataclasses.replace``) skips the checks.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field, the allowed values and the value given.
+    """
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if isinstance(value, bool) and item.type in ("int", "float", int, float):
+            raise ConfigError(f"{item.name} must be a number, got {value!r}")
+        _check_metadata_range(item.name, value, item.metadata)
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -161,9 +185,11 @@ class DataConfig:
     val_fraction: float = option(
         0.1, "Share of the images held out for validation.", minimum=0.0, maximum=0.5
     )
-    max_pixels: int = option(200_000_000, "Images with more pixels are skipped (decompression bombs).")
+    max_pixels: int = option(200_000_000, "Images with more pixels are skipped (decompression bombs).",
+                             minimum=1, maximum=2_000_000_000)
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_range("size", self.size, 4, 4096)
         check_range("patch", self.patch, 8, 4096)
         check_range("val_fraction", self.val_fraction, 0.0, 0.9)
@@ -184,7 +210,8 @@ class TrainConfig:
     noise: str = option("gaussian:25", "Noise added to the input when the task is denoise.")
     epochs: int = option(10, "Passes over the training images.", minimum=1, maximum=100_000)
     max_minutes: float | None = option(
-        None, "Stop after this many minutes (the learning rate schedule follows the budget)."
+        None, "Stop after this many minutes (the learning rate schedule follows the budget).",
+        minimum=0.0, maximum=1_000_000.0,
     )
     batch_size: int = option(64, "Images or patches per optimisation step.", minimum=1, maximum=4096)
     lr: float = option(1e-3, "Peak learning rate of Adam.", minimum=1e-6, maximum=1.0)
@@ -192,24 +219,29 @@ class TrainConfig:
         "cosine", "Learning rate schedule: short warm-up then cosine decay, or constant.",
         choices=SCHEDULES,
     )
-    weight_decay: float = option(0.0, "AdamW weight decay.")
+    weight_decay: float = option(0.0, "AdamW weight decay.", minimum=0.0, maximum=1.0)
     patches_per_epoch: int = option(
         0, "Patches drawn per epoch by a full-resolution denoiser (0: about the folder's pixels).",
+        minimum=0, maximum=1_000_000_000,
     )
     augment: bool = option(True, "Random flips and 90-degree rotations of denoiser patches.")
     device: str = option("auto", "Where to train: auto picks CUDA, then Apple MPS, then CPU.",
                          choices=DEVICES)
     amp: bool = option(True, "Mixed precision (bfloat16 or float16 with float32 weights) on "
                        "CUDA and on CPUs with native bfloat16; about twice as fast.")
-    seed: int = option(0, "Seed for weights, data order, noise and the validation split.")
-    checkpoint_minutes: float = option(5.0, "Save the model file this often while training.")
-    sample_seconds: float = option(1.0, "How often sample outputs are reported.")
+    seed: int = option(0, "Seed for weights, data order, noise and the validation split.",
+                       minimum=0, maximum=2**31 - 1)
+    checkpoint_minutes: float = option(5.0, "Save the model file this often while training.",
+                                       minimum=0.0, maximum=1_000_000.0)
+    sample_seconds: float = option(1.0, "How often sample outputs are reported.", minimum=0.0,
+                                   maximum=1e9)
     snapshot_seconds: float = option(
         0.0, "How often a copy of the weights is reported while training (0: never); the "
         "studio's live latent map uses it.", minimum=0.0,
     )
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_choice("task", self.task, TASKS)
         check_choice("device", self.device, DEVICES)
         check_choice("schedule", self.schedule, SCHEDULES)

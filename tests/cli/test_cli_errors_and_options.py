@@ -223,7 +223,7 @@ def test_stale_temporaries_of_a_killed_run_are_cleared(tmp_path):
 def test_map_size_is_range_checked(tiny_model, digit_folder, tmp_path, capsys):
     assert main(["map", str(tiny_model), str(digit_folder), "--out", str(tmp_path / "m.png"),
                  "--size", "100000"]) == 2
-    assert "--size must be from 200 to 8000" in capsys.readouterr().err
+    assert "--size must be from 400 to 8000" in capsys.readouterr().err
 
 
 def test_decode_never_replaces_an_image_without_overwrite(tiny_model, tmp_path, capsys):

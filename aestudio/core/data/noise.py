@@ -26,6 +26,7 @@ from aestudio.core.data.noise_syntax import (
     NOISE_KINDS,
     NOISE_PARAMS,
     NOISE_SYNTAX,
+    PARAM_RANGES,
 )
 from aestudio.core.errors import NoiseSpecError
 
@@ -57,6 +58,11 @@ def _check_params(kind: str, params: tuple[float, ...]) -> None:
             raise NoiseSpecError(f"{kind} {name} must be >= 0, got {_format_number(value)}")
     if kind == "poisson-gaussian" and params[0] == 0:
         raise NoiseSpecError("poisson-gaussian PEAK must be > 0 (photons at white), got 0")
+    for name, value in zip(names, params, strict=True):
+        low, high, _step = PARAM_RANGES[name]
+        if not low <= value <= high:
+            raise NoiseSpecError(f"{kind} {name} must be between {_format_number(low)} "
+                                 f"and {_format_number(high)}, got {_format_number(value)}")
     if kind == "salt-pepper" and params[0] > 1:
         raise NoiseSpecError(
             f"salt-pepper FRACTION must be between 0 and 1, got {_format_number(params[0])}"

@@ -58,6 +58,10 @@ def _format(value: float, step: float) -> str:
     return f"{value:.{decimals}f}"
 
 
+# Below this width the legend and the axis labels no longer fit.
+MIN_MAP_SIZE = 400
+
+
 def render_map(
     positions: np.ndarray,
     labels: Sequence[str],
@@ -91,7 +95,7 @@ def render_map(
     labels = np.asarray(labels, dtype=str)
     if pos.ndim != 2 or pos.shape[1] != 2 or len(pos) != len(labels) or len(pos) == 0:
         raise ValueError("need (N, 2) positions and N labels, N >= 1")
-    size = int(max(400, size))
+    size = int(max(MIN_MAP_SIZE, size))
     width, height = size, int(size * 0.75)
     unit = size / 1200
     font = _font(max(10, round(15 * unit)))

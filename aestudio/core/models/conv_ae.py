@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aestudio.core.config import check_choice, check_range, option
+from aestudio.core.config import check_choice, check_fields, check_range, option
 from aestudio.core.models.base import LOSSES, Autoencoder
 from aestudio.core.models.registry import register_model
 
@@ -35,6 +35,7 @@ class ConvAEConfig:
         minimum=0.0, maximum=10.0)
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_choice("loss", self.loss, LOSSES)
         check_range("latent_dim", self.latent_dim, 1, 4096)
         check_range("depth", self.depth, 1, 8)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aestudio.core.config import check_choice, check_range, option
+from aestudio.core.config import check_choice, check_fields, check_range, option
 from aestudio.core.models.base import ImageModel
 from aestudio.core.models.registry import register_model
 
@@ -57,6 +57,7 @@ class DenoiserConfig:
     loss: str = option("mse", "Training loss.", choices=DENOISER_LOSSES)
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_choice("arch", self.arch, ARCHITECTURES)
         check_choice("loss", self.loss, DENOISER_LOSSES)
         check_range("depth", self.depth, 1, 64)

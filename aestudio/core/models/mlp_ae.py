@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from aestudio.core.config import check_choice, check_range, option
+from aestudio.core.config import check_choice, check_fields, check_range, option
+from aestudio.core.errors import ConfigError
 from aestudio.core.models.base import LOSSES, Autoencoder
 from aestudio.core.models.registry import register_model
 
@@ -31,12 +32,13 @@ class MLPAEConfig:
         minimum=0.0, maximum=10.0)
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_choice("loss", self.loss, LOSSES)
         check_range("latent_dim", self.latent_dim, 1, 4096)
         check_range("sparsity", self.sparsity, 0.0)
         check_range("neighbours", self.neighbours, 0.0)
         if not self.hidden or min(self.hidden) < 1:
-            raise ValueError("hidden needs at least one positive width")
+            raise ConfigError("hidden needs at least one positive width, e.g. [512, 256]")
 
 
 @register_model("mlp-ae", MLPAEConfig, "autoencoder",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from aestudio.core.config import check_choice, check_range, option
+from aestudio.core.config import check_choice, check_fields, check_range, option
 from aestudio.core.models.base import LOSSES, Autoencoder
 from aestudio.core.models.conv_ae import ConvDecoder, ConvEncoder
 from aestudio.core.models.registry import register_model
@@ -34,6 +34,7 @@ class VAEConfig:
                              minimum=0.0, maximum=10.0)
 
     def __post_init__(self) -> None:
+        check_fields(self)
         check_choice("loss", self.loss, LOSSES)
         check_range("beta", self.beta, 0.0)
         check_range("depth", self.depth, 1, 8)
