@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from aestudio.core.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TASKS = ("reconstruct", "denoise", "self-supervised")
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -21,16 +21,16 @@ class ConvAEConfig:
     image_size: int = option(28, "Side of the square input images.", minimum=8, maximum=512)
     latent_dim: int = option(2, "Size of the code; 2 gives a map that decodes exactly.",
                              minimum=1, maximum=4096)
-    width: int = option(32, "Channels of the first convolution stage (doubling each stage).",
+    width: int = option(8, "Channels of the first convolution stage (doubling each stage).",
                         minimum=4, maximum=256)
     depth: int = option(2, "Down-sampling stages in the encoder.", minimum=1, maximum=6)
-    hidden: int = option(256, "Width of the fully connected layer next to the code.",
+    hidden: int = option(512, "Width of the fully connected layer next to the code.",
                          minimum=8, maximum=4096)
     loss: str = option("bce", "Reconstruction loss.", choices=LOSSES)
     sparsity: float = option(0.0, "Weight of an L1 penalty on the code (sparse autoencoder).",
                              minimum=0.0, maximum=10.0)
     neighbours: float = option(
-        0.0, "Weight of a neighbour-embedding term (parametric UMAP): images that look alike "
+        2.0, "Weight of a neighbour-embedding term (parametric UMAP): images that look alike "
         "get nearby codes, so the map separates them; about 2 suits a 2-number code.",
         minimum=0.0, maximum=10.0)
 
@@ -104,7 +104,7 @@ class ConvDecoder(nn.Module):
 
 
 @register_model("conv-ae", ConvAEConfig, "autoencoder",
-                "Convolutional autoencoder: the all-rounder for images and latent maps.", rank=20)
+                "Convolutional autoencoder: the all-rounder for images and latent maps.", rank=10)
 class ConvAutoencoder(Autoencoder):
     def __init__(self, config: ConvAEConfig) -> None:
         super().__init__(config)

@@ -42,7 +42,7 @@ class MLPAEConfig:
 
 
 @register_model("mlp-ae", MLPAEConfig, "autoencoder",
-                "Multilayer autoencoder: fully connected layers, quick on small images.", rank=10)
+                "Multilayer autoencoder: fully connected layers, quick on small images.", rank=20)
 class MLPAutoencoder(Autoencoder):
     def __init__(self, config: MLPAEConfig) -> None:
         super().__init__(config)

@@ -73,7 +73,25 @@ def read_model_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{path.name} was written by a newer aestudio (schema {meta['schema_version']}); "
             "update aestudio to open it"
         )
+    _keep_old_defaults(meta, schema)
     return meta
+
+
+# Model options whose defaults changed, with the defaults of the schemas before: a file that
+# does not name an option keeps training with the default it was written under.
+_DEFAULTS_BEFORE: dict[int, dict[str, dict[str, Any]]] = {
+    2: {"conv-ae": {"width": 32, "hidden": 256, "neighbours": 0.0}},
+}
+
+
+def _keep_old_defaults(meta: dict[str, Any], schema: int) -> None:
+    options = meta.get("model_config")
+    if not isinstance(options, dict):
+        return
+    for changed_in, by_model in sorted(_DEFAULTS_BEFORE.items(), reverse=True):
+        if schema < changed_in:
+            for key, value in by_model.get(str(meta.get("architecture")), {}).items():
+                options.setdefault(key, value)
 
 
 @dataclass(frozen=True)

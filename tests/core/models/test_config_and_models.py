@@ -22,7 +22,7 @@ def test_from_dict_round_trip_and_unknown_keys() -> None:
 
 def test_registry_lists_models_in_order() -> None:
     names = [e.name for e in list_models()]
-    assert names == ["mlp-ae", "conv-ae", "vae", "denoiser"]
+    assert names == ["conv-ae", "mlp-ae", "vae", "denoiser"]  # the default first
     assert [e.name for e in list_models("denoiser")] == ["denoiser"]
     with pytest.raises(ConfigError, match="unknown model"):
         get_entry("gan")
@@ -57,8 +57,8 @@ def test_vae_encode_is_the_posterior_mean() -> None:
 
 def test_sparsity_adds_a_penalty() -> None:
     torch.manual_seed(0)
-    plain = create_model("conv-ae", image_size=16)
-    sparse = create_model("conv-ae", image_size=16, sparsity=1.0)
+    plain = create_model("conv-ae", image_size=16, neighbours=0.0)
+    sparse = create_model("conv-ae", image_size=16, sparsity=1.0, neighbours=0.0)
     sparse.load_state_dict(plain.state_dict())
     x = torch.rand(3, 1, 16, 16)
     assert sparse.training_loss(x, x)[0] > plain.training_loss(x, x)[0]

@@ -106,12 +106,30 @@ def test_trainer_feeds_neighbour_pairs_and_validates_on_reconstruction(monkeypat
         assert torch.equal(kind[:half], kind[half:])
 
 
-def test_old_model_options_default_to_no_neighbour_term() -> None:
-    model = create_model("conv-ae", image_size=12, width=4, depth=1, hidden=16)
-    assert model.neighbour_weight == 0.0
+def test_old_model_files_keep_the_defaults_they_were_written_under(tmp_path) -> None:
+    import json
+
+    from safetensors.torch import save_file
+
+    from aestudio.core.models.modelfile import load_model_file, save_model_file
+    from aestudio.core.models.summary import META_KEY, read_model_meta
+
+    # A schema-1 file written before conv-ae had the neighbour term, width 8 and hidden 512.
+    old = create_model("conv-ae", image_size=12, width=32, depth=1, hidden=256, neighbours=0.0)
+    path = save_model_file(tmp_path / "old.aemodel", old)
+    meta = read_model_meta(path)
+    meta["schema_version"] = 1
+    for key in ("width", "hidden", "neighbours"):
+        meta["model_config"].pop(key)
+    tensors = {f"model.{k}": v.contiguous() for k, v in old.state_dict().items()}
+    save_file(tensors, str(path), metadata={"format": "pt", META_KEY: json.dumps(meta)})
+    model = load_model_file(path).model
+    assert (model.config.width, model.config.hidden, model.neighbour_weight) == (32, 256, 0.0)
     model.train()
     _, parts = model.training_loss(torch.rand(4, 1, 12, 12), torch.rand(4, 1, 12, 12))
     assert "neighbours" not in parts
+    # New files have the neighbour term by default.
+    assert create_model("conv-ae", image_size=12).neighbour_weight == 2.0
 
 
 def test_neighbour_term_with_one_training_image_is_refused() -> None:
