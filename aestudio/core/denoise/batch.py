@@ -11,7 +11,6 @@ input.
 from __future__ import annotations
 
 import errno
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,17 +20,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aestudio import __version__
 from aestudio.core.denoise.apply import denoise_tensor, mix_denoised
+from aestudio.core.denoise.save import OverwriteError, write_denoised
 from aestudio.core.denoise.tiling import InferenceCancelled
 from aestudio.core.errors import ConfigError, UserError, describe_error
 from aestudio.core.events import EventCallback, FileDone, FileProgress, FileStarted
 from aestudio.core.facts import MIN_TILE
-from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.io.convert import to_float
 from aestudio.core.io.outputs import check_output_folder
-from aestudio.core.io.read import read_header, read_image, read_metadata
-from aestudio.core.io.write import write_image
+from aestudio.core.io.read import read_header, read_image
 from aestudio.core.models.inference import model_device
 from aestudio.core.models.modelfile import LoadedModel
 from aestudio.core.runtime.precision import mixed_precision_dtype
@@ -41,10 +38,6 @@ __all__ = ["BatchSummary", "OverwriteError", "blend", "denoise_file", "denoise_f
 
 #: Per-file progress events at most this often (seconds), plus the last one of each file.
 PROGRESS_INTERVAL_S = 0.05
-
-
-class OverwriteError(UserError, ValueError):
-    """An output would replace an input image."""
 
 
 @dataclass
@@ -147,8 +140,7 @@ def denoise_file(
     if target.resolve() == source.resolve():
         raise OverwriteError(f"refusing to overwrite the input {source}")
     started = time.perf_counter()
-    image, info = read_image(source)
-    metadata = read_metadata(source)
+    image, _info = read_image(source)
     x = torch.from_numpy(to_float(image)).permute(2, 0, 1).contiguous()
     dtype = image.dtype
     del image  # the float copy is all that is needed from here on
@@ -159,26 +151,10 @@ def denoise_file(
     del x
     result = _to_integer(y, dtype)
     del y
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_image(target, result, metadata)
-    sidecar = {
-        "source": str(source),
-        "output": str(target),
-        "model": loaded.meta.get("architecture"),
-        "model_config": loaded.meta.get("model_config"),
-        "model_training": {k: (loaded.meta.get("train") or {}).get(k)
-                           for k in ("task", "noise")},
-        "settings": {"amount": amount, "luma": luma, "chroma": chroma, "tile": tile,
-                     "precision": str(reduced or torch.float32).removeprefix("torch.")},
-        "size": [info.width, info.height],
-        "channels": info.channels,
-        "bit_depth": int(np.iinfo(result.dtype).bits),
-        "seconds": round(time.perf_counter() - started, 3),
-        "aestudio_version": __version__,
-    }
-    atomic_write_bytes(target.with_name(target.name + ".json"),
-                       json.dumps(sidecar, indent=2).encode("utf-8"))
-    return target
+    settings = {"amount": amount, "luma": luma, "chroma": chroma, "tile": tile,
+                "precision": str(reduced or torch.float32).removeprefix("torch.")}
+    return write_denoised(loaded, source, target, result, settings=settings,
+                          seconds=time.perf_counter() - started)
 
 
 def plan_outputs(sources: Sequence[tuple[Path, str | None]], out_dir: Path,

@@ -117,8 +117,14 @@ class CompareLayout:
         self.clear_reference_button.setText("✕")
         self.clear_reference_button.setToolTip("Forget the reference image")
         self.clear_reference_button.clicked.connect(lambda: self.set_reference(None))
+        self.save_button = QPushButton("Save result…")
+        self.save_button.setToolTip("Save the denoised image as shown (strengths included), "
+                                    "in the photo's bit depth with its metadata and a sidecar; "
+                                    "never over the photo.")
+        self.save_button.clicked.connect(self._choose_save)
         top.addWidget(_group(self.open_image_button, self.open_model_button,
-                             self.reference_button, self.clear_reference_button))
+                             self.reference_button, self.clear_reference_button,
+                             self.save_button))
         self.mode_group = QButtonGroup(self)
         self.mode_group.setExclusive(True)
         self.mode_buttons: dict[str, QToolButton] = {}
@@ -299,6 +305,7 @@ class CompareLayout:
                 f"image is shown resized to {size} × {size} beside its reconstruction. Open a "
                 "denoiser model to clean photos at full resolution.")
         self.note_label.setVisible(autoencoder)
+        self.save_button.setEnabled(self.can_save())
 
     def _on_view_changed(self) -> None:
         pane = self._lead_pane()

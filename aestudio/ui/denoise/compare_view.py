@@ -48,6 +48,7 @@ from aestudio.ui.denoise.compare_files import (
 from aestudio.ui.denoise.compare_jobs import compare_job
 from aestudio.ui.denoise.compare_layout import MODES, CompareLayout
 from aestudio.ui.denoise.compare_render import CompareRendering
+from aestudio.ui.denoise.compare_save import CompareSaving
 
 if TYPE_CHECKING:
     from aestudio.core.models.modelfile import LoadedModel
@@ -57,7 +58,7 @@ __all__ = ["MODES", "CompareView"]
 MIN_WIDTH, MIN_HEIGHT = 320, 240
 
 
-class CompareView(CompareLayout, CompareRendering, QWidget):
+class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
     """Compare an image with its denoised version: linked panes, split, residual, metrics.
 
     Parameters
@@ -72,6 +73,7 @@ class CompareView(CompareLayout, CompareRendering, QWidget):
     denoise_finished = Signal(float)  # seconds
     metrics_changed = Signal(object)  # dict of scores
     error_occurred = Signal(str, str)  # title, one-line message
+    result_saved = Signal(str)  # the file written by Save result…
 
     def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -373,6 +375,7 @@ class CompareView(CompareLayout, CompareRendering, QWidget):
         self.progress.setVisible(False)
         self.state_label.setText(f"Denoised in {event.seconds:.1f} s")
         self._update_metrics()
+        self._update_controls()
         self.denoise_finished.emit(event.seconds)
 
 

@@ -331,3 +331,39 @@ def test_noise_picker_offers_the_engine_kinds_and_defaults(qtbot):
         control.kind.setCurrentIndex(index)
         # Each kind starts at the engine's example, which the engine parses back.
         assert parse_noise(control.spec()) == parse_noise(NOISE_EXAMPLES[kind])
+
+
+def test_save_result_keeps_depth_adds_a_sidecar_and_never_writes_over_the_photo(
+        qtbot, view, tmp_path, tmp_path_factory):
+    import json
+
+    from aestudio.core.io.read import read_image
+    from aestudio.ui.denoise.compare_save import default_result_path
+
+    model = tiny_denoiser(tmp_path_factory.mktemp("m") / "gray.aemodel", channels=1)
+    path = save_png(tmp_path / "scan.png", gray16())
+    assert not view.save_button.isEnabled()
+    _open(qtbot, view, path, model)
+    assert view.save_button.isEnabled()
+    view.set_amount(0.5)
+    target = default_result_path(str(path))
+    assert target == tmp_path / "scan-denoised.png"
+    with qtbot.waitSignal(view.result_saved, timeout=WAIT_MS) as blocker:
+        view.save_result(str(target))
+    assert blocker.args == [str(target)]
+    saved, info = read_image(target)
+    assert info.bit_depth == 16 and saved.shape == gray16().shape
+    from aestudio.core.denoise.mix import mix
+
+    shown = from_float(mix(view._noisy, view._denoised, amount=0.5), np.uint16)  # noqa: SLF001
+    _close(saved, shown.reshape(saved.shape), levels=1)
+    assert not np.array_equal(saved, from_float(view._denoised, np.uint16).reshape(  # noqa: SLF001
+        saved.shape))  # the strength was applied
+    sidecar = json.loads((tmp_path / "scan-denoised.png.json").read_text())
+    assert sidecar["settings"]["amount"] == 0.5 and sidecar["source"] == str(path)
+    before = path.read_bytes()
+    with qtbot.waitSignal(view.error_occurred, timeout=WAIT_MS) as blocker:
+        view.save_result(str(path))
+    assert blocker.args[0] == "Cannot save the result" and "overwrite the input" in blocker.args[1]
+    assert path.read_bytes() == before
+    assert default_result_path(str(path)) == tmp_path / "scan-denoised-2.png"
