@@ -23,7 +23,8 @@ lint: $(STAMP)
 # The tests, a smoke run of the app, and every benchmark in its quick mode (so they keep working).
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
-	QT_QPA_PLATFORM=offscreen $(BIN)/aestudio smoke --out build/smoke
+	QT_QPA_PLATFORM=offscreen $(BIN)/aestudio smoke --out build/smoke/1366x768 --size 1366x768
+	QT_QPA_PLATFORM=offscreen $(BIN)/aestudio smoke --out build/smoke/1920x1080 --size 1920x1080
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py --quick
 
 # Every figure (about 25 minutes); the denoising quality rows come from the last saved run of

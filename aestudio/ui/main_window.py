@@ -38,6 +38,7 @@ from aestudio.ui.latent.explorer import LatentExplorer
 from aestudio.ui.training.panel import TrainingPanel
 from aestudio.ui.window.actions import JOB_NAMES, MODEL_FILTER, WindowActions
 from aestudio.ui.window.drops import WindowDrops, local_paths
+from aestudio.ui.window.focus import WindowFocus
 from aestudio.ui.window.layout import WindowLayout
 from aestudio.ui.window.model_files import WindowModelFiles
 
@@ -60,7 +61,8 @@ def _slug(title: str) -> str:
     return "".join(ch for ch in title.title() if ch.isalnum()) or "Panel"
 
 
-class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, QMainWindow):
+class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, WindowFocus,
+                 QMainWindow):
     """The aestudio main window.
 
     Parameters
@@ -134,11 +136,13 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, QMa
         self.training_dock = self.add_dock(self.training_panel, "Training",
                                            Qt.DockWidgetArea.RightDockWidgetArea)
         self._connect_panels()
+        self._create_focus_action()
 
         self._default_geometry = self._initial_size()
         self.resize(self._default_geometry)
         self._default_state = self.saveState()
         self._restore_settings()
+        self.apply_tab_docks()
         self._update_actions()
 
     # -- building ----------------------------------------------------------------------------
@@ -238,6 +242,8 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, QMa
     def _on_folder_loaded(self, folder: str) -> None:
         remember_folder(folder)
         self._fill_recent_menu()
+        self.show_status(f"Opened {Path(folder).name or folder}")  # not "Scanning…" any more
+        self._refresh_jobs()
         self.setWindowTitle(f"{Path(folder).name} — aestudio")
         self.training_panel.set_folder(folder)
         self.latent_explorer.set_folder(folder)  # encodes once an autoencoder is open

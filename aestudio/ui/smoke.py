@@ -1,4 +1,4 @@
-"""``aestudio smoke --out DIR``: the real window, end to end, offscreen, in well under a minute.
+"""``aestudio smoke --out DIR [--size WxH]``: the real window, end to end, offscreen, in well under a minute.
 
 Opens the main window, loads the bundled demo digits, trains a model briefly through the real
 training panel and worker, waits for it, then shows each panel and central tab in turn and
@@ -21,6 +21,7 @@ from pathlib import Path
 TIME_LIMIT_S = 90.0
 HARD_LIMIT_GRACE_S = 20.0  # after the limit, a stuck run is ended from a watchdog thread
 TRAIN_OVERRIDES = {"epochs": 1, "max_minutes": 0.25}  # one epoch, at most 15 s
+DEFAULT_SIZE = (1440, 900)
 _ENV_FOLDERS = ("AESTUDIO_SETTINGS_DIR", "AESTUDIO_MODELS_DIR", "AESTUDIO_CACHE_DIR")
 
 
@@ -145,7 +146,7 @@ def _bad_files_folder(root: Path, digits: Path) -> Path:
     return folder
 
 
-def _run(out_dir: Path, clock: _Clock, tmp: Path) -> list[Path]:
+def _run(out_dir: Path, clock: _Clock, tmp: Path, size: tuple[int, int]) -> list[Path]:
     from aestudio.resources import demo_folder
     from aestudio.ui.about import AboutDialog
     from aestudio.ui.app import make_application
@@ -163,7 +164,7 @@ def _run(out_dir: Path, clock: _Clock, tmp: Path) -> list[Path]:
 
     window = MainWindow()
     try:
-        window.resize(1440, 900)
+        window.resize(*size)
         window.show()
         clock.wait(window.has_painted, "the window's first paint")
         window.start_warm_up()
@@ -240,7 +241,8 @@ def _run(out_dir: Path, clock: _Clock, tmp: Path) -> list[Path]:
     return written
 
 
-def run_smoke(out_dir: Path, time_limit_s: float = TIME_LIMIT_S) -> int:
+def run_smoke(out_dir: Path, time_limit_s: float = TIME_LIMIT_S,
+              size: tuple[int, int] = DEFAULT_SIZE) -> int:
     """Run the app end to end offscreen and save a PNG per panel into ``out_dir``.
 
     Parameters
@@ -249,6 +251,8 @@ def run_smoke(out_dir: Path, time_limit_s: float = TIME_LIMIT_S) -> int:
         Folder for the PNGs (created).
     time_limit_s : float
         The whole run fails after this many seconds.
+    size : tuple of int
+        The window's width and height in pixels.
 
     Returns
     -------
@@ -261,7 +265,7 @@ def run_smoke(out_dir: Path, time_limit_s: float = TIME_LIMIT_S) -> int:
     watchdog = _watchdog(time_limit_s + HARD_LIMIT_GRACE_S)
     try:
         with _private_folders() as tmp, _dialogs_recorded(clock.errors):
-            written = _run(Path(out_dir), clock, tmp)
+            written = _run(Path(out_dir), clock, tmp, size)
     except SmokeFailure as exc:
         print(f"smoke: FAILED: {exc}", file=sys.stderr)
         return 1

@@ -131,7 +131,7 @@ def test_geometry_and_layout_are_remembered(qtbot, tmp_path):
     first.show()
     qtbot.waitExposed(first)
     first.resize(700, 500)
-    first.dataset_dock.hide()
+    first.dataset_dock.close()  # its close button: the person's choice, kept on every tab
     close_window(qtbot, first)
     assert app_settings().value("window/geometry")
 
@@ -141,6 +141,10 @@ def test_geometry_and_layout_are_remembered(qtbot, tmp_path):
     try:
         assert (second.width(), second.height()) == (700, 500)
         assert second.dataset_dock.isHidden()
+        second.tabs.setCurrentIndex(0)
+        assert second.dataset_dock.isHidden()
+        second.dataset_dock.toggleViewAction().trigger()
+        assert not second.dataset_dock.isHidden()
     finally:
         close_window(qtbot, second)
 
@@ -274,3 +278,49 @@ def test_window_is_built_without_importing_torch():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_docks_follow_the_tab_and_focus_hides_them_all(qtbot, window):
+    tabs = {window.tabs.tabText(i): i for i in range(window.tabs.count())}
+    window.tabs.setCurrentIndex(tabs["Denoise"])
+    qtbot.waitUntil(lambda: not window.dataset_dock.isVisible())
+    assert not window.training_dock.isVisible()
+    window.tabs.setCurrentIndex(tabs["Latent map"])
+    qtbot.waitUntil(window.dataset_dock.isVisible)
+    assert not window.training_dock.isVisible()  # the map gets the width
+    window.tabs.setCurrentIndex(tabs["Training"])
+    qtbot.waitUntil(window.training_dock.isVisible)
+    assert window.focus_action.shortcut().toString() == "F11"
+    window.focus_action.trigger()
+    qtbot.waitUntil(lambda: not window.toolbar.isVisible())
+    assert not any(d.isVisible() for d in window.docks())
+    window.tabs.setCurrentIndex(tabs["Latent map"])  # still focused: nothing comes back
+    assert not window.dataset_dock.isVisible()
+    window.focus_action.trigger()
+    qtbot.waitUntil(window.toolbar.isVisible)
+    assert window.dataset_dock.isVisible() and not window.training_dock.isVisible()
+
+
+def test_panels_fit_a_laptop_screen_with_the_docks_open(window):
+    # 1366x768 less a taskbar and the window's frame, menu, toolbar and status bar.
+    width, height = 1366, 768 - 48 - 30 - 40 - 40 - 24
+    docks = (window.dataset_panel.minimumSizeHint().width()
+             + window.training_panel.minimumSizeHint().width())
+    for index in range(window.tabs.count()):
+        central = window.tabs.widget(index).minimumSizeHint()
+        assert docks + central.width() <= width, window.tabs.tabText(index)
+        assert central.height() <= height, window.tabs.tabText(index)
+    for panel in (window.dataset_panel, window.training_panel):
+        assert panel.minimumSizeHint().height() <= height, type(panel).__name__
+
+
+def test_another_folder_clears_the_last_models_curves_and_resume(qtbot, window, tmp_path):
+    panel = window.training_panel
+    open_and_wait(qtbot, window, make_folder(tmp_path / "first"))
+    panel.loss_plot.add_train(1, 0.5)
+    panel._model_path = str(tmp_path / "old.aemodel")  # noqa: SLF001 (as after a run)
+    panel.settings.output.show_resume_target(panel._model_path)  # noqa: SLF001
+    open_and_wait(qtbot, window, make_folder(tmp_path / "second"))
+    assert panel._model_path is None  # noqa: SLF001
+    assert panel.settings.output.resume_label.text() == "Resume: no model file yet"
+    assert not window.statusBar().currentMessage().startswith("Scanning")

@@ -147,8 +147,18 @@ class TrainingPanel(QWidget):
         return self._monitor
 
     def set_folder(self, path: str | None) -> None:
-        """Train on the images in ``path`` (None clears the choice)."""
+        """Train on the images in ``path`` (None clears the choice).
+
+        Another folder starts afresh: the curves, samples and Resume target of the last
+        model go, since they belong to other images.
+        """
+        changed = (str(path) if path else None) != self.settings.folder
         self.settings.set_folder(path)
+        if changed and not self.is_training():
+            self.loss_plot.clear()
+            self.sample_grid.clear()
+            self._model_path, self._resume_point, self._summary_path = None, None, None
+            self.settings.output.show_resume_target(None)
         self._update_buttons()
         if not self.is_training() and self._env is not None:
             self._set_status(self._idle_message())

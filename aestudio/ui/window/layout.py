@@ -21,6 +21,10 @@ class WindowLayout:
             dock.setFloating(False)
             dock.show()
         self.toolbar.show()
+        self._closed_docks.clear()
+        app_settings().setValue("window/closed_docks", [])
+        self.set_focus_mode(False)
+        self.apply_tab_docks()
         self._size_docks()
 
     def _initial_size(self) -> QSize:
