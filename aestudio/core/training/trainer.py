@@ -230,12 +230,15 @@ class _Run:
         clean = clean.to(self.device, non_blocking=True)
         noisy = noisy.to(self.device, non_blocking=True)
         with self.autocast():
-            loss, _ = self.loss_module(clean, noisy, gen)
+            loss, parts = self.loss_module(clean, noisy, gen)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        return loss.detach(), len(clean)
+        # The curve shows the reconstruction, which validation measures too; extra terms of
+        # the objective (neighbours, sparsity) would put the two curves on different scales.
+        shown = parts.get("reconstruction", loss) if isinstance(parts, dict) else loss
+        return shown.detach().float(), len(clean)
 
     def epoch_order(self, epoch: int) -> torch.Tensor:
         n = self.data.n_train if self.data.patch is None else self.spe * self.cfg.batch_size

@@ -250,7 +250,9 @@ class CompareLayout:
 
     def _update_panes(self) -> None:
         has_reference = self._reference is not None or self.reference_image is not None
-        if self.mode == "split":
+        if self.image is None:
+            shown = {"noisy"}  # one drop target that says what to do
+        elif self.mode == "split":
             shown = {"split"}
         elif self.mode == "residual":
             shown = {"noisy", "output", "residual"}

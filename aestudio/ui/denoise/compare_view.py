@@ -128,7 +128,7 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
         self._drain_timer.setSingleShot(True)
         self._drain_timer.setInterval(0)
         self._drain_timer.timeout.connect(self._drain)
-        self._update_controls()
+        self._update_panes()
 
 
     # ------------------------------------------------------------------ public API
