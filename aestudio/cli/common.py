@@ -133,9 +133,17 @@ def finish_batch(lines: Sequence[str], failed: Sequence[tuple[Path, str]], total
     return EXIT_SOME_FAILED if failed else 0
 
 
-def unique_output(folder: Path, stem: str, suffix: str, inputs: set[Path]) -> Path:
-    """``folder/stem+suffix``, never one of the inputs."""
+def unique_output(folder: Path, stem: str, suffix: str, inputs: set[Path],
+                  taken: set[Path] | None = None) -> Path:
+    """``folder/stem+suffix``, never one of the inputs, numbered (``stem-1``) when another
+    output of the same run has that name already (``taken`` is updated)."""
     path = folder / f"{stem}{suffix}"
     if path.resolve() in inputs:
         raise ConfigError(f"refusing to overwrite the input {path}; choose another --out folder")
+    if taken is not None:
+        n = 1
+        while path.resolve() in taken or path.resolve() in inputs:
+            path = folder / f"{stem}-{n}{suffix}"
+            n += 1
+        taken.add(path.resolve())
     return path

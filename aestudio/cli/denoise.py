@@ -30,6 +30,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     resolved = {f.resolve() for f, _ in files}
     lines: list[str] = []
     failed: list[tuple[Path, str]] = []
+    taken: set[Path] = set()  # two inputs named alike never write the same output
     for path, relative in files:
         try:
             image = reconstruct(loaded.model, read_for_model(path, loaded)[None])[0]
@@ -37,7 +38,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
             failed.append((path, describe_error(exc).removeprefix(f"{path}: ")))
             lines.append(f"skipped {path}: {failed[-1][1]}")
             continue
-        target = unique_output(out / Path(relative).parent, path.stem, ".png", resolved)
+        target = unique_output(out / Path(relative).parent, path.stem, ".png", resolved, taken)
         target.parent.mkdir(parents=True, exist_ok=True)
         save_float_image(target, image)
     status = finish_batch(lines, failed, len(files), "reconstructed")

@@ -235,3 +235,11 @@ def test_decode_never_replaces_an_image_without_overwrite(tiny_model, tmp_path, 
     assert out.read_bytes() == b"a photo of mine"
     assert main(["decode", str(tiny_model), "--z", "0,0", "--out", str(out), "--overwrite"]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reconstruct_never_writes_two_inputs_to_one_file(tiny_model, digit_folder, tmp_path):
+    first, second = digit_folder / "0" / "0.png", digit_folder / "1" / "0.png"
+    out = tmp_path / "rec"
+    assert main(["reconstruct", str(tiny_model), str(first), str(second), "--out",
+                 str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["0-1.png", "0.png"]
