@@ -245,7 +245,8 @@ def test_closing_during_training_asks_then_stops_and_saves(qtbot, window, tmp_pa
                           check_params_cb=lambda running: running):
         panel.start({"epochs": 10_000})
     qtbot.waitUntil(lambda: "Training" in window.job_label.text(), timeout=5000)
-    qtbot.wait(300)
+    # After the first steps (before them a stop has nothing to save).
+    qtbot.waitUntil(lambda: len(panel.loss_plot.train) > 0, timeout=60_000)
 
     modal_dialogs.answer = QMessageBox.StandardButton.Cancel
     window.close()

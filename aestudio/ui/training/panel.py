@@ -149,10 +149,12 @@ class TrainingPanel(QWidget):
     def set_folder(self, path: str | None) -> None:
         """Train on the images in ``path`` (None clears the choice).
 
-        Another folder starts afresh: the curves, samples and Resume target of the last
-        model go, since they belong to other images.
+        Switching to another folder starts afresh: the curves, samples and Resume target of
+        the last model go, since they belong to other images.
         """
-        changed = (str(path) if path else None) != self.settings.folder
+        previous = self.settings.folder
+        # The first folder (at start, maybe after a model file was opened) keeps that model.
+        changed = previous is not None and (str(path) if path else None) != previous
         self.settings.set_folder(path)
         if changed and not self.is_training():
             self.loss_plot.clear()
