@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from aestudio import __version__
-from aestudio.cli import app, denoise, latent, models, train
+from aestudio.cli import app, denoise, explore, latent, models, train
 
 # Exit statuses: a failure the person can fix, a bug, and Ctrl+C.
 EXIT_BAD_INPUT = 2
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aestudio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train, latent, denoise, models, app):
+    for module in (train, latent, explore, denoise, models, app):
         module.add_parsers(sub)
     return parser
 

@@ -46,6 +46,17 @@ def cmd_encode(args: argparse.Namespace) -> int:
     codes = encode(model, images)
     paths = [r.relpath for r in decoded.records]
     labels = [r.label for r in decoded.records]
+    if args.layout:
+        # The studio's table: map positions beside the codes (.csv or .npy).
+        from aestudio.core.latent.export import write_table
+        from aestudio.core.latent.map import build_map
+
+        with bad_option():
+            latent_map = build_map(codes, args.layout)
+            write_table(out, codes, latent_map.positions, paths, labels)
+        print(f"encoded {len(codes)} images with {latent_map.layout} map positions to {out}",
+              file=sys.stderr)
+        return 0
     if out.suffix == ".npz":
         def write(handle) -> None:
             np.savez(handle, codes=codes, paths=np.array(paths), labels=np.array(labels))
@@ -110,8 +121,18 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     second = read_for_model(Path(args.image_b), loaded)
     with bad_option():
         frames, _ = interpolate_images(loaded.model, first, second, args.steps, args.mode)
-    strip = np.concatenate(list(frames), axis=1)
-    save_float_image(out, strip)
+    if out.suffix.lower() == ".gif":
+        from aestudio.core.latent.export import save_gif
+
+        save_gif(np.asarray(frames), out)
+    else:
+        strip = np.concatenate(list(frames), axis=1)
+        save_float_image(out, strip)
+    if args.frames:
+        from aestudio.core.latent.export import save_frames
+
+        save_frames(np.asarray(frames), args.frames)
+        print(f"wrote each frame into {args.frames}", file=sys.stderr)
     print(f"wrote {args.steps} frames to {args.out}", file=sys.stderr)
     return 0
 
@@ -158,7 +179,10 @@ def add_parsers(sub) -> None:
     p = add_command(sub, "encode", cmd_encode, "write the latent code of every image in a folder")
     p.add_argument("model")
     p.add_argument("data")
-    p.add_argument("--out", required=True, help="codes.csv or codes.npz")
+    p.add_argument("--out", required=True, help="codes.csv or codes.npz (with --layout: "
+                   "codes.csv or codes.npy)")
+    p.add_argument("--layout", choices=["auto", "codes", "pca", "tsne", "umap"],
+                   help="also write each image's 2-D map position (x, y), as the studio exports")
     overwrite_option(p)
     device_option(p)
 
@@ -175,7 +199,8 @@ def add_parsers(sub) -> None:
     p.add_argument("image_b")
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--mode", default="lerp", choices=["lerp", "slerp"])
-    p.add_argument("--out", required=True, help="PNG strip to write")
+    p.add_argument("--out", required=True, help="PNG strip, or an animated .gif, to write")
+    p.add_argument("--frames", metavar="DIR", help="also write each frame as a PNG into DIR")
     overwrite_option(p)
     device_option(p)
 
