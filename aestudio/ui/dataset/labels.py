@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 NO_LABEL = "(no label)"
-MAX_HEIGHT = 170
+MAX_ROWS = 11  # "All images" and ten labels (the MNIST digits) without scrolling
 
 
 def section_title(text: str) -> QLabel:
@@ -48,7 +48,6 @@ class LabelTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setToolTip("Click a label to show only its images")
-        self.setMaximumHeight(MAX_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
     def fill(self, counts: dict[str, int], total: int) -> None:
@@ -74,8 +73,8 @@ class LabelTable(QTableWidget):
             self.setItem(row, 1, number)
         self.selectRow(0)
         self.blockSignals(False)
-        # Show every label when there are few, up to the maximum height otherwise.
+        # Show every label when there are few (up to MAX_ROWS rows), scroll beyond.
         height = (self.horizontalHeader().sizeHint().height()
-                  + self.verticalHeader().defaultSectionSize() * len(rows)
+                  + self.verticalHeader().defaultSectionSize() * min(len(rows), MAX_ROWS)
                   + 2 * self.frameWidth())
-        self.setFixedHeight(min(height, MAX_HEIGHT))
+        self.setFixedHeight(height)
