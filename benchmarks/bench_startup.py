@@ -11,6 +11,11 @@ Each launch is the real entry point, ``python -m aestudio``, on the offscreen Qt
 with settings, model files and caches in a temporary folder. Once both lines are printed,
 the process is ended (the app has no work worth waiting for by then).
 
+- ``startup_x11_ratio``: on a real X screen (Xvfb), seconds from launch until the main
+  window is visible (``xdotool search --onlyvisible`` polled every 20 ms), divided by the
+  same for a bare PySide6 window from the same Python, measured in the same run (medians).
+  Skipped, with a line saying so, where Xvfb or xdotool is missing.
+
     python -m benchmarks.bench_startup [--quick]
 """
 
@@ -89,6 +94,70 @@ def launch_once(home: Path) -> tuple[float, float, str]:
     return paint, torch, device
 
 
+BARE_WINDOW = """
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+window = QMainWindow()
+window.setWindowTitle("bare-pyside6-window")
+window.resize(1440, 900)
+window.show()
+app.exec()
+"""
+
+
+def _visible_after(command: list[str], env: dict[str, str], title: str) -> float:
+    """Seconds from starting ``command`` until a visible window titled ``title`` exists."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        while time.monotonic() - started < LAUNCH_TIMEOUT_S:
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                                   env=env, capture_output=True)
+            if found.returncode == 0 and found.stdout.strip():
+                return time.monotonic() - started
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[-1]!r} ended before showing a window")
+            time.sleep(0.02)
+        raise RuntimeError(f"no visible window after {LAUNCH_TIMEOUT_S:.0f} s")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def x11_ratio(runs: int) -> tuple[float, list[float], list[float]] | None:
+    """(ratio of medians, aestudio's times, bare PySide6's times) on Xvfb, or None."""
+    import shutil
+
+    if not (shutil.which("Xvfb") and shutil.which("xdotool")):
+        print("startup on X: skipped (Xvfb or xdotool is not installed)", file=sys.stderr)
+        return None
+    display = f":{150 + os.getpid() % 100}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten",
+                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        ours, bare = [], []
+        with tempfile.TemporaryDirectory(prefix="aestudio-bench-x11-") as home:
+            env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
+                   "AESTUDIO_SETTINGS_DIR": str(Path(home) / "settings"),
+                   "AESTUDIO_MODELS_DIR": str(Path(home) / "models"),
+                   "AESTUDIO_CACHE_DIR": str(Path(home) / "cache"), "PYTHONPATH": str(ROOT)}
+            for _ in range(runs):  # alternated, so that both see the same machine
+                bare.append(_visible_after([sys.executable, "-c", BARE_WINDOW], env,
+                                           "bare-pyside6-window"))
+                ours.append(_visible_after([sys.executable, "-m", "aestudio"], env,
+                                           "aestudio"))
+    finally:
+        server.terminate()
+        server.wait()
+    return statistics.median(ours) / statistics.median(bare), ours, bare
+
+
 def run(quick: bool = False) -> dict[str, Figure]:
     runs = 1 if quick else 3
     paints, torches = [], []
@@ -102,12 +171,20 @@ def run(quick: bool = False) -> dict[str, Figure]:
               file=sys.stderr)
     how = f"median of {runs} launches" if runs > 1 else "1 launch"
     note = f"python -m aestudio, offscreen; {how}: " + ", ".join(f"{p:.2f}" for p in paints)
-    return {
+    figures = {
         "startup_to_window_s": Figure(statistics.median(paints), "s", goal="<= 1.5",
                                       note=note),
         "startup_torch_ready_s": Figure(statistics.median(torches), "s", goal="report",
                                         note=f"torch imported after the first paint; {device}"),
     }
+    measured = x11_ratio(runs)
+    if measured is not None:
+        ratio, ours, bare = measured
+        figures["startup_x11_ratio"] = Figure(
+            ratio, "x", f"bare PySide6 window: {statistics.median(bare):.2f} s", "<= 1.5",
+            "Xvfb, launch to a visible window; aestudio "
+            + ", ".join(f"{t:.2f}" for t in ours) + " s")
+    return figures
 
 
 if __name__ == "__main__":
