@@ -17,6 +17,9 @@ from aestudio.core.errors import ConfigError
 
 SCHEMA_VERSION = 2
 
+#: The self-supervised methods (the engine's ``selfsupervised`` module implements them).
+SELF_SUPERVISED_METHODS = ("neighbor2neighbor", "blind-spot")
+
 TASKS = ("reconstruct", "denoise", "self-supervised")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("cosine", "constant")
@@ -208,6 +211,12 @@ class TrainConfig:
         choices=TASKS,
     )
     noise: str = option("gaussian:25", "Noise added to the input when the task is denoise.")
+    method: str = option(
+        "neighbor2neighbor",
+        "How the self-supervised task learns from noisy images alone: neighbor2neighbor "
+        "learns from every pixel; blind-spot (Noise2Void) hides pixels from the network.",
+        choices=SELF_SUPERVISED_METHODS,
+    )
     epochs: int = option(10, "Passes over the training images.", minimum=1, maximum=100_000)
     max_minutes: float | None = option(
         None, "Stop after this many minutes (the learning rate schedule follows the budget).",

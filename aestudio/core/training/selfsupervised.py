@@ -37,10 +37,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from aestudio.core.config import SELF_SUPERVISED_METHODS
 from aestudio.core.data.noise import NoiseModel
 from aestudio.core.models.base import ImageModel
 
-METHODS = ("neighbor2neighbor", "blind-spot")
+METHODS = SELF_SUPERVISED_METHODS
 
 # The eight ordered pairs of 4-connected neighbours in a 2x2 cell; cell positions are
 # numbered 0 (top left), 1 (top right), 2 (bottom left), 3 (bottom right).

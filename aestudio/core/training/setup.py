@@ -143,7 +143,8 @@ def prepare_run(
     emit = on_event or (lambda event: None)
     kind = get_entry(job.model).kind
     device = resolve_device(job.train.device)
-    make_task(job.train.task, job.train.noise)  # a bad noise spec fails here, not later
+    # A bad noise spec fails here, not later.
+    make_task(job.train.task, job.train.noise, job.train.method)
     weights = _check_memory_early(job, kind)
     if job.out is not None:
         # Before any image is read: a run must never train for an hour, then fail to save.

@@ -34,12 +34,13 @@ class Task:
         return model(noisy)
 
 
-def make_task(name: str, noise: str) -> Task:
-    """The task object for a :class:`~aestudio.core.config.TrainConfig` task name."""
+def make_task(name: str, noise: str, method: str = "neighbor2neighbor") -> Task:
+    """The task object for a :class:`~aestudio.core.config.TrainConfig` task name (and
+    self-supervised method)."""
     if name == "self-supervised":
         from aestudio.core.training.selfsupervised import SelfSupervisedTask
 
-        return SelfSupervisedTask(name, parse_noise(noise))
+        return SelfSupervisedTask(name, parse_noise(noise), method)
     return Task(name, parse_noise(noise if name == "denoise" else "none"))
 
 

@@ -84,7 +84,7 @@ class _Run:
         self.model = to_channels_last(build_model(job, data).to(self.device))
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
-        self.task: Task = make_task(cfg.task, cfg.noise)
+        self.task: Task = make_task(cfg.task, cfg.noise, cfg.method)
         self.loss_module: nn.Module = TaskLoss(self.model, self.task)
         if self.dist.enabled:
             self.loss_module = DistributedDataParallel(

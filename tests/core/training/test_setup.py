@@ -99,3 +99,12 @@ def test_run_request_stopped_while_reading_trains_nothing(digit_folder: Path,
     assert run_request(request, on_event=seen.append, stop=stop) is None
     assert isinstance(seen[-1], ev.Finished) and seen[-1].reason == "stopped"
     assert not out.exists()
+
+
+def test_the_self_supervised_method_is_an_option(tmp_path: Path) -> None:
+    from aestudio.core.training.tasks import make_task
+
+    assert make_task("self-supervised", "none", "blind-spot").method == "blind-spot"
+    assert TrainConfig().method == "neighbor2neighbor"
+    with pytest.raises(ConfigError, match="method must be one of"):
+        TrainConfig(method="noise2noise")
