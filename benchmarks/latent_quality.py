@@ -111,14 +111,14 @@ def default_folder(quick: bool) -> Path:
 
 
 def train(folder: Path, out: Path, minutes: float, options: dict | None = None,
-          flags: dict | None = None) -> None:
+          flags: dict | None = None, architecture: str = "conv-ae") -> None:
     """A conv-ae with a 2-number code, trained for ``minutes`` with the defaults
     (``options`` and ``flags`` override model options and training settings)."""
     from aestudio.core.config import DataConfig, TrainConfig
     from aestudio.core.training.trainer import TrainingJob, fit
 
     model_options = {"latent_dim": 2, **TRAIN_OPTIONS, **(options or {})}
-    job = TrainingJob(model="conv-ae", model_options=model_options,
+    job = TrainingJob(model=architecture, model_options=model_options,
                       data=DataConfig(folder=str(folder), size=28),
                       train=TrainConfig(epochs=100_000, max_minutes=minutes,
                                         **{**TRAIN_FLAGS, **(flags or {})}),
@@ -134,6 +134,7 @@ def main() -> int:
     parser.add_argument("--train-minutes", type=float, default=8.0)
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a model option of the trained conv-ae (repeatable)")
+    parser.add_argument("--architecture", default="conv-ae", help="the model to train")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--keep", type=Path, help="also save the trained model here")
@@ -147,12 +148,14 @@ def main() -> int:
         model = args.model
         if model is None:
             model = Path(tmp) / "latent2.aemodel"
-            train(folder, model, 0.1 if args.quick else args.train_minutes, options, flags)
+            train(folder, model, 0.1 if args.quick else args.train_minutes, options, flags,
+                  args.architecture)
             if args.keep:
                 args.keep.write_bytes(model.read_bytes())
         result = evaluate(model, folder)
     goal_acc = "n/a" if args.quick else ">= 0.9"
-    tuned = " (tuned: not the defaults)" if options or flags else " (the defaults)"
+    tuned = (" (tuned: not the defaults)" if options or flags else " (the defaults)") + (
+        f", {args.architecture}" if args.architecture != "conv-ae" else "")
     figures = {
         "latent_knn5_accuracy": Figure(result["knn_accuracy"], "fraction",
                                        f"PCA-2 of pixels: {result['pca_knn_accuracy']:.3f}",

@@ -80,7 +80,8 @@ def read_model_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 # Model options whose defaults changed, with the defaults of the schemas before: a file that
 # does not name an option keeps training with the default it was written under.
 _DEFAULTS_BEFORE: dict[int, dict[str, dict[str, Any]]] = {
-    2: {"conv-ae": {"width": 32, "hidden": 256, "neighbours": 0.0}},
+    2: {"conv-ae": {"width": 32, "hidden": 256, "neighbours": 0.0},
+        "vae": {"width": 32, "hidden": 256, "neighbours": 0.0}},
 }
 
 

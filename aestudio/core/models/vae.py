@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from aestudio.core.config import check_choice, check_fields, check_range, option
 from aestudio.core.models.base import LOSSES, Autoencoder
 from aestudio.core.models.conv_ae import ConvDecoder, ConvEncoder
+from aestudio.core.models.neighbours import neighbour_loss
 from aestudio.core.models.registry import register_model
 
 
@@ -21,10 +22,10 @@ class VAEConfig:
     image_size: int = option(28, "Side of the square input images.", minimum=8, maximum=512)
     latent_dim: int = option(2, "Size of the code; the prior is a standard normal.",
                              minimum=1, maximum=4096)
-    width: int = option(32, "Channels of the first convolution stage (doubling each stage).",
+    width: int = option(8, "Channels of the first convolution stage (doubling each stage).",
                         minimum=4, maximum=256)
     depth: int = option(2, "Down-sampling stages in the encoder.", minimum=1, maximum=6)
-    hidden: int = option(256, "Width of the fully connected layer next to the code.",
+    hidden: int = option(512, "Width of the fully connected layer next to the code.",
                          minimum=8, maximum=4096)
     beta: float = option(1.0, "Weight of the KL term; above 1 gives a smoother, more "
                          "disentangled latent space, below 1 sharper images.",
@@ -32,6 +33,9 @@ class VAEConfig:
     loss: str = option("bce", "Reconstruction loss (the likelihood).", choices=LOSSES)
     sparsity: float = option(0.0, "Weight of an L1 penalty on the posterior mean.",
                              minimum=0.0, maximum=10.0)
+    neighbours: float = option(
+        2.0, "Weight of a neighbour-embedding term on the posterior means (parametric UMAP): "
+        "images that look alike get nearby codes.", minimum=0.0, maximum=10.0)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -81,4 +85,9 @@ class VariationalAutoencoder(Autoencoder):
         parts = {"reconstruction": recon.detach(), "kl": kl.detach()}
         if self.config.sparsity > 0:
             loss = loss + self.config.sparsity * mu.abs().mean()
+        if self.neighbour_weight > 0 and self.training:
+            # The trainer lays training batches out as anchors then their neighbours.
+            embedding = neighbour_loss(mu)
+            parts["neighbours"] = embedding.detach()
+            loss = loss + self.neighbour_weight * embedding
         return loss, parts

@@ -139,3 +139,17 @@ def test_neighbour_term_with_one_training_image_is_refused() -> None:
         "latent_dim": 2, "width": 4, "depth": 1, "hidden": 16, "neighbours": 1.0})
     with pytest.raises(TrainingError, match="at least two training images"):
         fit(job, from_arrays(images, val_fraction=0.5))
+
+
+def test_the_vae_takes_the_neighbour_term_on_its_posterior_means() -> None:
+    torch.manual_seed(0)
+    plain = create_model("vae", image_size=12, width=4, depth=1, hidden=16, neighbours=0.0)
+    paired = create_model("vae", image_size=12, width=4, depth=1, hidden=16, neighbours=2.0)
+    x = torch.rand(8, 1, 12, 12)
+    generator = torch.Generator().manual_seed(0)
+    _, parts = paired.train().training_loss(x, x, generator)
+    assert "neighbours" in parts and torch.isfinite(parts["neighbours"])
+    _, parts = plain.train().training_loss(x, x, torch.Generator().manual_seed(0))
+    assert "neighbours" not in parts
+    _, parts = paired.eval().training_loss(x, x, torch.Generator().manual_seed(0))
+    assert "neighbours" not in parts  # validation measures the reconstruction alone
