@@ -10,8 +10,13 @@ by ``conftest.py`` under the same name, so that the tally is counted once.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import sys
+import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,3 +137,33 @@ class Snapshot:
         assert self.temporaries() == [], self.temporaries()
         unexpected = [p for p in self.new_files() if p not in allowed_new]
         assert unexpected == [], unexpected
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@contextmanager
+def as_in_a_real_process() -> Iterator[None]:
+    """Let log records and warnings reach stderr as they do in the ``aestudio`` process
+    (pytest otherwise collects both, hiding library chatter from the checks)."""
+    root = logging.getLogger()
+    handlers, root.handlers = root.handlers[:], []
+    try:
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                             ResourceWarning):
+                warnings.simplefilter("ignore", category)
+            warnings.showwarning = _show_warning
+            yield
+    finally:
+        root.handlers = handlers
+
+
+def run_as_process(argv: list, capsys: pytest.CaptureFixture[str]) -> Outcome:
+    """:func:`run_cli` as the real process runs: a stderr that escapes what it cannot
+    encode (a name that is not UTF-8 prints as ``\\udcff``), log records and warnings on it."""
+    sys.stderr.reconfigure(errors="backslashreplace")
+    with as_in_a_real_process():
+        return run_cli(argv, capsys)

@@ -10,13 +10,8 @@ The config builders take any dict and either return a config or raise ``ConfigEr
 from __future__ import annotations
 
 import json
-import logging
 import math
-import sys
 import tempfile
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +27,7 @@ from aestudio.core.errors import REPORT_LINE, ConfigError
 from aestudio.core.models import create_model, list_models
 from aestudio.core.models.modelfile import save_model_file
 from tests.conftest import make_digit_folder
-from tests.faults.fault_helpers import Outcome, Snapshot, is_temporary, run_cli
+from tests.faults.fault_helpers import Outcome, Snapshot, is_temporary, run_as_process
 
 # Each example runs a command: no shrinking (a found case is shown as drawn, and pinned below
 # once known) and a stop at the first failure, so that a failing run stays short too.
@@ -50,31 +45,7 @@ SHORT_TRAINING = ["--size", "16", "--epochs", "1", "--max-minutes", "0.01", "--b
 # --- running as the real process does -----------------------------------------------------
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-@contextmanager
-def _as_in_a_real_process() -> Iterator[None]:
-    """Log records and warnings reach stderr, as they do in the ``aestudio`` process."""
-    root = logging.getLogger()
-    handlers, root.handlers = root.handlers[:], []
-    try:
-        with warnings.catch_warnings():
-            warnings.resetwarnings()
-            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
-                             ResourceWarning):
-                warnings.simplefilter("ignore", category)
-            warnings.showwarning = _show_warning
-            yield
-    finally:
-        root.handlers = handlers
-
-
-def _run(argv: list, capsys: pytest.CaptureFixture[str]) -> Outcome:
-    sys.stderr.reconfigure(errors="backslashreplace")
-    with _as_in_a_real_process():
-        return run_cli(argv, capsys)
+_run = run_as_process
 
 
 def _fresh(root: Path) -> Path:

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import struct
-import sys
-import warnings
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +28,7 @@ from aestudio.core.errors import REPORT_LINE
 from aestudio.core.io.read import read_image
 from aestudio.core.models import create_model
 from aestudio.core.models.modelfile import save_model_file
-from tests.faults.fault_helpers import Outcome, Snapshot, assert_clean_failure, run_cli
+from tests.faults.fault_helpers import Outcome, Snapshot, assert_clean_failure, run_as_process
 
 TINY_AE = ["--latent-dim", "2", "--option", "width=4", "--option", "hidden=16",
            "--option", "depth=1"]
@@ -225,34 +221,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "autoencoder": save_model_file(root / "ae.aemodel", autoencoder.eval())}
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-@contextmanager
-def _as_in_a_real_process() -> Iterator[None]:
-    """Let log records and warnings reach stderr as they do in the ``aestudio`` process
-    (pytest otherwise collects both, hiding library chatter from the checks)."""
-    root = logging.getLogger()
-    handlers, root.handlers = root.handlers[:], []
-    try:
-        with warnings.catch_warnings():
-            warnings.resetwarnings()
-            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
-                             ResourceWarning):
-                warnings.simplefilter("ignore", category)
-            warnings.showwarning = _show_warning
-            yield
-    finally:
-        root.handlers = handlers
-
-
-def _run(argv: list, capsys: pytest.CaptureFixture[str]) -> Outcome:
-    """:func:`run_cli` as the real process runs: a stderr that escapes what it cannot
-    encode (a name that is not UTF-8 prints as ``\\udcff``), log records and warnings on it."""
-    sys.stderr.reconfigure(errors="backslashreplace")
-    with _as_in_a_real_process():
-        return run_cli(argv, capsys)
+_run = run_as_process
 
 
 # --- checks --------------------------------------------------------------------------------

@@ -11,14 +11,10 @@ writes nothing; a command that does not need the broken part may instead succeed
 from __future__ import annotations
 
 import json
-import logging
 import math
 import pickle
 import struct
-import sys
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +28,7 @@ from safetensors.torch import load_file, save
 from aestudio.core.errors import REPORT_LINE
 from aestudio.core.models.summary import META_KEY
 from tests.conftest import make_digit_folder
-from tests.faults.fault_helpers import Outcome, Snapshot, assert_clean_failure, run_cli
+from tests.faults.fault_helpers import Snapshot, assert_clean_failure, run_as_process
 
 TINY_AE = ["--latent-dim", "2", "--option", "width=4", "--option", "hidden=16",
            "--option", "depth=1"]
@@ -43,31 +39,7 @@ LOADERS = ("decode", "encode", "denoise")
 # --- running as the real process does -----------------------------------------------------
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-@contextmanager
-def _as_in_a_real_process() -> Iterator[None]:
-    """Log records and warnings reach stderr, as they do in the ``aestudio`` process."""
-    root = logging.getLogger()
-    handlers, root.handlers = root.handlers[:], []
-    try:
-        with warnings.catch_warnings():
-            warnings.resetwarnings()
-            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
-                             ResourceWarning):
-                warnings.simplefilter("ignore", category)
-            warnings.showwarning = _show_warning
-            yield
-    finally:
-        root.handlers = handlers
-
-
-def _run(argv: list, capsys: pytest.CaptureFixture[str]) -> Outcome:
-    sys.stderr.reconfigure(errors="backslashreplace")
-    with _as_in_a_real_process():
-        return run_cli(argv, capsys)
+_run = run_as_process
 
 
 # --- real files to forge from ---------------------------------------------------------------
