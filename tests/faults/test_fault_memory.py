@@ -75,7 +75,12 @@ def test_bad_sizes_are_refused_before_allocating(setting, tmp_path) -> None:
     baseline, status, err = _peak(["decode", setting["tiny"], "--z", "0,0", "--out",
                                    tmp_path / "normal.png"], tmp_path)
     assert status == 0, err
+    from aestudio.core.models.memory import machine_memory_bytes
+
+    free = machine_memory_bytes() or 0
     for name, argv in CASES.items():
+        if name == "mlp-hidden-8192" and free > 30e9:
+            continue  # it needs about 34 GB: a machine with that much free may train it
         filled = [a.format(**setting) for a in argv]
         peak, status, err = _peak(filled, tmp_path)
         lines = [x for x in err.splitlines() if x.strip()]
