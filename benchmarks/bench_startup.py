@@ -46,6 +46,16 @@ def _reader(stream, lines: queue.Queue) -> None:
     lines.put(None)
 
 
+def _end(process: subprocess.Popen) -> None:
+    """Ask a launched app to quit; kill it if it does not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def launch_once(home: Path) -> tuple[float, float, str]:
     """Start the app, wait for its two timing lines, end it.
 
@@ -85,12 +95,7 @@ def launch_once(home: Path) -> tuple[float, float, str]:
             elif match := TORCH_LINE.search(line):
                 device, torch = match.group(1), float(match.group(2))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _end(process)
     return paint, torch, device
 
 
@@ -121,12 +126,7 @@ def _visible_after(command: list[str], env: dict[str, str], title: str) -> float
             time.sleep(0.02)
         raise RuntimeError(f"no visible window after {LAUNCH_TIMEOUT_S:.0f} s")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _end(process)
 
 
 def x11_ratio(runs: int) -> tuple[float, list[float], list[float]] | None:

@@ -133,6 +133,23 @@ def finish_batch(lines: Sequence[str], failed: Sequence[tuple[Path, str]], total
     return EXIT_SOME_FAILED if failed else 0
 
 
+def encode_model_folder(args, what: str):
+    """Load ``args.model`` (an autoencoder, for command ``what``) and encode ``args.data``
+    with a progress bar; the folder's notes go to stderr. Returns ``(loaded, FolderCodes)``."""
+    from aestudio.cli.progress import ProgressBar
+    from aestudio.core.latent.codes import encode_folder
+
+    loaded = load_model(args.model, args.device)
+    need_autoencoder(loaded, what)
+    bar = ProgressBar()
+    data = encode_folder(loaded.model, args.data,
+                         progress=lambda s, d, t: bar.update(d / max(t, 1), f"{s} {d}/{t}"))
+    bar.close()
+    for note in data.notes:
+        print(note, file=sys.stderr)
+    return loaded, data
+
+
 def unique_output(folder: Path, stem: str, suffix: str, inputs: set[Path],
                   taken: set[Path] | None = None) -> Path:
     """``folder/stem+suffix``, never one of the inputs, numbered (``stem-1``) when another

@@ -6,26 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from aestudio.cli.common import checked_output, load_model, need_autoencoder
+from aestudio.cli.common import checked_output, encode_model_folder
 from aestudio.cli.options import add_command, device_option, overwrite_option
-from aestudio.cli.progress import ProgressBar
 from aestudio.core.errors import ConfigError
 
 LAYOUTS = ["auto", "codes", "pca", "tsne", "umap"]
-
-
-def _encode(args: argparse.Namespace, what: str):
-    from aestudio.core.latent.codes import encode_folder
-
-    loaded = load_model(args.model, args.device)
-    need_autoencoder(loaded, what)
-    bar = ProgressBar()
-    data = encode_folder(loaded.model, args.data,
-                         progress=lambda s, d, t: bar.update(d / max(t, 1), f"{s} {d}/{t}"))
-    bar.close()
-    for note in data.notes:
-        print(note, file=sys.stderr)
-    return data
 
 
 def cmd_anomalies(args: argparse.Namespace) -> int:
@@ -34,7 +19,7 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     from aestudio.core.latent.scores import ranked_by_error
 
     out = checked_output(args.out, [args.model, args.data], overwrite=args.overwrite)
-    data = _encode(args, "anomalies")
+    _, data = encode_model_folder(args, "anomalies")
     order = ranked_by_error(data.errors)
     write_anomalies(out, order, data.paths, data.labels, data.errors)
     for rank, i in enumerate(order[:args.show], start=1):
@@ -49,7 +34,7 @@ def cmd_neighbours(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise ConfigError(f"-k must be at least 1; got {args.k}")
-    data = _encode(args, "neighbours")
+    _, data = encode_model_folder(args, "neighbours")
     root = Path(args.data).resolve()
     wanted = Path(args.image)
     try:

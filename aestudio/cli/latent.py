@@ -12,13 +12,13 @@ from pathlib import Path
 from aestudio.cli.common import (
     bad_option,
     checked_output,
+    encode_model_folder,
     load_model,
     need_autoencoder,
     read_for_model,
     save_float_image,
 )
 from aestudio.cli.options import add_command, device_option, overwrite_option
-from aestudio.cli.progress import ProgressBar
 from aestudio.core.errors import ConfigError
 
 
@@ -139,7 +139,6 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Encode a folder and draw its 2-D latent map as a labelled PNG. Returns the exit status."""
-    from aestudio.core.latent.codes import encode_folder
     from aestudio.core.latent.map import LAYOUT_NAMES, build_map
     from aestudio.core.latent.map_render import MIN_MAP_SIZE, render_map
     from aestudio.core.latent.scores import knn_label_accuracy
@@ -147,14 +146,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     if not MIN_MAP_SIZE <= args.size <= 8000:
         raise ConfigError(f"--size must be from {MIN_MAP_SIZE} to 8000 pixels; got {args.size}")
     out = checked_output(args.out, [args.model, args.data], overwrite=args.overwrite)
-    loaded = load_model(args.model, args.device)
-    need_autoencoder(loaded, "map")
-    bar = ProgressBar()
-    data = encode_folder(loaded.model, args.data,
-                         progress=lambda s, d, t: bar.update(d / max(t, 1), f"{s} {d}/{t}"))
-    bar.close()
-    for note in data.notes:
-        print(note, file=sys.stderr)
+    loaded, data = encode_model_folder(args, "map")
     with bad_option():
         latent_map = build_map(data.codes, args.layout)
     note = f"{len(data):,} images\n{loaded.name}, {data.latent_dim}-number code"

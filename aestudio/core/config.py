@@ -98,9 +98,7 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         )
     hints = typing.get_type_hints(cls)
     values = {k: _coerce(v, hints[k], k) for k, v in data.items()}
-    for key, value in values.items():
-        _check_metadata_range(key, value, fields[key].metadata)
-    return cls(**values)
+    return cls(**values)  # its __post_init__ holds every field to its range (check_fields)
 
 
 def _check_metadata_range(name: str, value: Any, metadata: Any) -> None:

@@ -27,8 +27,9 @@ from aestudio.core.errors import ConfigError, UserError, describe_error
 from aestudio.core.events import EventCallback, FileDone, FileProgress, FileStarted
 from aestudio.core.facts import MIN_TILE
 from aestudio.core.io.convert import to_float
+from aestudio.core.io.formats import ImageInfo
 from aestudio.core.io.outputs import check_output_folder
-from aestudio.core.io.read import read_header, read_image
+from aestudio.core.io.read import read_image
 from aestudio.core.models.inference import model_device
 from aestudio.core.models.modelfile import LoadedModel
 from aestudio.core.runtime.precision import mixed_precision_dtype
@@ -137,10 +138,29 @@ def denoise_file(
     OverwriteError
         When ``target`` is ``source``.
     """
+    return _denoise_one(loaded, source, target, tile=tile, amount=amount, luma=luma,
+                        chroma=chroma, progress=progress, stop=stop,
+                        mixed_precision=mixed_precision)[0]
+
+
+def _denoise_one(
+    loaded: LoadedModel,
+    source: Path,
+    target: Path,
+    *,
+    tile: int | None = None,
+    amount: float = 1.0,
+    luma: float = 1.0,
+    chroma: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+    mixed_precision: bool = True,
+) -> tuple[Path, ImageInfo]:
+    """:func:`denoise_file`, also returning what the source's header said."""
     if target.resolve() == source.resolve():
         raise OverwriteError(f"refusing to overwrite the input {source}")
     started = time.perf_counter()
-    image, _info = read_image(source)
+    image, info = read_image(source)
     x = torch.from_numpy(to_float(image)).permute(2, 0, 1).contiguous()
     dtype = image.dtype
     del image  # the float copy is all that is needed from here on
@@ -153,8 +173,9 @@ def denoise_file(
     del y
     settings = {"amount": amount, "luma": luma, "chroma": chroma, "tile": tile,
                 "precision": str(reduced or torch.float32).removeprefix("torch.")}
-    return write_denoised(loaded, source, target, result, settings=settings,
-                          seconds=time.perf_counter() - started)
+    written = write_denoised(loaded, source, target, result, settings=settings,
+                             seconds=time.perf_counter() - started)
+    return written, info
 
 
 def plan_outputs(sources: Sequence[tuple[Path, str | None]], out_dir: Path,
@@ -198,12 +219,8 @@ class BatchStopped(UserError):
     """The output disk failed (full, read-only): the batch stopped; files done are complete."""
 
 
-def _pages_left_out(source: Path) -> str | None:
+def _pages_left_out(source: Path, frames: int) -> str | None:
     """A note when ``source`` holds more pages or frames than the one denoised."""
-    try:
-        frames = read_header(source).frames
-    except Exception:  # noqa: BLE001  (it was just read; a note is not worth a failure)
-        return None
     if frames <= 1:
         return None
     kind = "pages" if source.suffix.lower() in (".tif", ".tiff") else "frames"
@@ -281,9 +298,9 @@ def denoise_files(
         file_started = time.perf_counter()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            denoise_file(loaded, source, target, tile=tile, amount=amount, luma=luma,
-                         chroma=chroma, progress=progress, stop=stop,
-                         mixed_precision=mixed_precision)
+            _, info = _denoise_one(loaded, source, target, tile=tile, amount=amount,
+                                   luma=luma, chroma=chroma, progress=progress, stop=stop,
+                                   mixed_precision=mixed_precision)
         except InferenceCancelled:
             summary.cancelled = True
             summary.not_started = total - index - 1
@@ -300,7 +317,7 @@ def denoise_files(
                           time.perf_counter() - file_started))
             continue
         summary.done.append((source, target))
-        note = _pages_left_out(source)
+        note = _pages_left_out(source, info.frames)
         if note:
             summary.notes.append((source, note))
         emit(FileDone(index, total, str(source), str(target), None,

@@ -80,11 +80,7 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     if target.exists() and not overwrite:
         raise FileExistsError(errno.EEXIST, "File exists", str(target))
     folder = target.parent
-    for above in (folder, *folder.parents):
-        if above.exists() or above.is_symlink():
-            if not above.is_dir():  # a file where a folder of the path should be
-                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(target))
-            break
+    _no_file_in_the_way(folder, target)
     if create_folder:
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
@@ -96,6 +92,16 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
         if free < size_hint:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
     return target
+
+
+def _no_file_in_the_way(folder: Path, named: Path) -> None:
+    """Raise ENOTDIR (naming ``named``) when a file stands where ``folder`` or one of the
+    folders above it should be."""
+    for above in (folder, *folder.parents):
+        if above.exists() or above.is_symlink():
+            if not above.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(named))
+            return
 
 
 _PROBE_BYTES = 4096  # one block: an empty file would fit even on a full disk
@@ -130,11 +136,7 @@ def check_output_folder(folder: str | os.PathLike) -> Path:
         written (read-only, full, permission denied); the errno says which.
     """
     target = Path(folder)
-    for above in (target, *target.parents):
-        if above.exists() or above.is_symlink():
-            if not above.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(target))
-            break
+    _no_file_in_the_way(target, target)
     target.mkdir(parents=True, exist_ok=True)
     _probe(target, "")
     return target

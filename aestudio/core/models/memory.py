@@ -102,20 +102,24 @@ def _refuse(what: str, need: float, have: int) -> None:
                       "image size or batch")
 
 
-def check_inference_memory(name: str, cls: type, config: Any) -> None:
+def check_inference_memory(name: str, cls: type, config: Any) -> int:
     """Refuse a model whose weights would not fit in the memory the machine has free.
+
+    Returns
+    -------
+    int
+        The bytes of the model's weights.
 
     Raises
     ------
     ConfigError
         Naming the memory needed and the memory the machine has.
     """
-    have = machine_memory_bytes()
-    if have is None:
-        return
     weights, _ = model_memory(cls, config)
-    if _INFERENCE_COPIES * weights > have:
+    have = machine_memory_bytes()
+    if have is not None and _INFERENCE_COPIES * weights > have:
         _refuse(f"the model {name}", _INFERENCE_COPIES * weights, have)
+    return weights
 
 
 def check_training_memory(name: str, cls: type, config: Any, *, batch_size: int,

@@ -23,7 +23,7 @@ from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
-from aestudio.core.models.memory import check_inference_memory, model_memory
+from aestudio.core.models.memory import check_inference_memory
 from aestudio.core.models.summary import FORMAT_NAME, META_KEY, read_model_meta, summarise_meta
 from aestudio.core.runtime.precision import to_channels_last
 
@@ -77,10 +77,9 @@ def optimizer_from_tensors(tensors: dict[str, torch.Tensor], settings: dict[str,
     return {"state": state, "param_groups": groups}
 
 
-def _check_room_for_weights(path: Path, cls: type, config: Any) -> None:
-    """Refuse a description whose model would need more weights than the file can hold,
-    before building it (a forged header must not allocate gigabytes)."""
-    weights, _ = model_memory(cls, config)
+def _check_room_for_weights(path: Path, weights: int) -> None:
+    """Refuse a description whose model would need more ``weights`` bytes than the file can
+    hold, before building it (a forged header must not allocate gigabytes)."""
     size = path.stat().st_size
     if weights > 2 * size + 1_000_000:  # float32 weights; a little slack for float16 files
         raise ModelFileError(f"{path.name}: its model needs {weights / 1e6:,.0f} MB of weights "
@@ -187,8 +186,7 @@ def load_model_file(
     try:
         config = make_config(meta["architecture"], meta["model_config"])
         cls = get_entry(meta["architecture"]).cls
-        check_inference_memory(meta["architecture"], cls, config)
-        _check_room_for_weights(path, cls, config)
+        _check_room_for_weights(path, check_inference_memory(meta["architecture"], cls, config))
         model = cls(config)
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path.name}: cannot rebuild the model ({exc})") from None

@@ -110,6 +110,7 @@ class _Run:
         count = min(SAMPLE_COUNT, len(self.val_clean))
         self.sample_index = torch.linspace(0, len(self.val_clean) - 1, count).round().long()
         self.last_checkpoint_step: int | None = self.step if resume else None
+        self._folder_remembered = False
         self.val_loss: float | None = None
         # Neighbour graph of the training images, for models with a neighbour-embedding term.
         self.neighbours: torch.Tensor | None = None
@@ -172,8 +173,10 @@ class _Run:
                  "val_loss": self.val_loss}
         path = save_model_file(self.job.out, self.model, data=self.data_meta(),
                                train=self.cfg, training_state=state, optimizer=self.optimizer)
+        if not self._folder_remembered:  # once a run: it reads and writes a small index
+            remember_training_folder(path, self.job.data.folder)
+            self._folder_remembered = True
         self.last_checkpoint_step = self.step
-        remember_training_folder(path, self.job.data.folder)
         self.emit(ev.CheckpointSaved(str(path), self.step))
         return path
 
