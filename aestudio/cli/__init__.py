@@ -6,45 +6,23 @@ imported inside the command functions so that ``aestudio --help`` stays instant.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import traceback
-from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
-from aestudio import __version__
-from aestudio.cli import app, denoise, explore, latent, models, train
+from aestudio.cli.exits import EXIT_BAD_INPUT, EXIT_BUG, EXIT_INTERRUPTED
 
-# Exit statuses: a failure the person can fix, a bug, and Ctrl+C.
-EXIT_BAD_INPUT = 2
-EXIT_BUG = 1
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
-
-class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose refusal is one line that says where the help is."""
-
-    def _get_values(self, action: argparse.Action, arg_strings: list[str]):  # type: ignore[override]
-        # ``--lr=--`` would reach the command as an empty list: take "--" as the value given.
-        if action.nargs is None and arg_strings == ["--"] and action.option_strings:
-            return self._get_value(action, "--")
-        return super()._get_values(action, arg_strings)
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+__all__ = ["EXIT_BAD_INPUT", "EXIT_BUG", "EXIT_INTERRUPTED", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``aestudio`` command and all its subcommands."""
-    parser = OneLineParser(
-        prog="aestudio",
-        description="A studio for autoencoders. With no command, opens the app.",
-    )
-    parser.add_argument("--version", action="version", version=f"aestudio {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train, latent, explore, denoise, models, app):
-        module.add_parsers(sub)
-    return parser
+    from aestudio.cli import parser  # argparse and every subcommand: not for the bare app
+
+    return parser.build_parser()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,12 +40,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         a broken file, a full disk; one line on stderr), 3 when a batch did some files and
         skipped others (each named), 1 for a bug (with its traceback), 130 after Ctrl+C.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["gui"])
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments:
+        parser = build_parser()
+        args = parser.parse_args(arguments)
+        if args.command is None:
+            args = parser.parse_args(["gui"])
+        command = args.func
+    else:
+        # The app with nothing to parse: skip building every subcommand's parser (and
+        # importing argparse's users), so that the window is on screen sooner.
+        from aestudio.ui.app import run_app
+
+        args, command = None, lambda _args: run_app()
     try:
-        return args.func(args)
+        return command(args)
     except KeyboardInterrupt:
         print("aestudio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -79,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if is_user_error(exc):
             print(f"aestudio: error: {describe_error(exc)}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        import traceback
+
         traceback.print_exc()
         print(f"aestudio: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_BUG

@@ -1,13 +1,13 @@
 """Files shipped inside the package: the app icon and the bundled demo image folders.
 
-Found with :mod:`importlib.resources`, so they work from a source checkout, a wheel or an
-editable install alike. Their sources and credits are described in ``resources/README.md``
+Found next to this module: the package is installed as plain files (setuptools
+package-data), so the same paths work from a source checkout, a wheel or an editable
+install. Their sources and credits are described in ``resources/README.md``
 at the top of the repository.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 DEMO_FOLDERS = ("digits", "photos")
@@ -15,9 +15,9 @@ ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 
 def _root() -> Path:
-    # The package is installed as plain files (setuptools package-data), so the
-    # Traversable is a real path that Qt and the scanner can open directly.
-    return Path(str(resources.files(__name__)))
+    # Plain files, so Qt and the scanner open them directly (and importlib.resources,
+    # slow to import, is not needed before the window's first paint).
+    return Path(__file__).resolve().parent
 
 
 def demo_folder(name: str = "digits") -> Path:

@@ -1,8 +1,10 @@
 """Starting the app: the QApplication, its look, the main window, then torch in the background.
 
-The window is shown before torch is imported; torch loads in a worker afterwards (see
+The window's frame is shown first; its panels are built one per event-loop turn after its
+first paint, and torch loads in a worker once they are there (see
 :meth:`~aestudio.ui.main_window.MainWindow.start_warm_up`). ``AESTUDIO_STARTUP_TIMING=1``
-prints the seconds from process start to the window's first paint, and to torch being ready.
+prints the seconds from process start to the window's first paint, to the panels being
+ready, and to torch being ready.
 """
 
 from __future__ import annotations
@@ -98,10 +100,12 @@ def run_app(folder: str | None = None, model: str | None = None) -> int:
     app = make_application()
     from aestudio.ui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(deferred=True)  # the frame now, the panels once it is on screen
     timing = os.environ.get(TIMING_ENV, "") not in ("", "0")
     if timing:
         FirstPaintTimer(window)
+        window.ready.connect(lambda: print(
+            f"startup: panels ready after {process_age_s():.3f} s", file=sys.stderr, flush=True))
         window.device_ready.connect(lambda name: print(
             f"startup: torch ready ({name}) after {process_age_s():.3f} s",
             file=sys.stderr, flush=True))
@@ -118,7 +122,7 @@ def run_app(folder: str | None = None, model: str | None = None) -> int:
         if model:
             window.open_model(model)
 
-    window.first_painted.connect(start_work)
+    window.ready.connect(start_work)
     window.show()
     status = app.exec()
     if not window.wait_for_jobs():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -31,16 +31,19 @@ from aestudio.ui.common.icons import app_icon
 from aestudio.ui.common.jobs import JobRelay, start_job
 from aestudio.ui.common.settings import app_settings, recent_folders, remember_folder
 from aestudio.ui.common.workers import Worker, WorkerPool
-from aestudio.ui.dataset.panel import DatasetPanel
-from aestudio.ui.denoise.batch_panel import BatchDenoisePanel
-from aestudio.ui.denoise.compare_view import CompareView
-from aestudio.ui.latent.explorer import LatentExplorer
-from aestudio.ui.training.panel import TrainingPanel
 from aestudio.ui.window.actions import JOB_NAMES, MODEL_FILTER, WindowActions
+from aestudio.ui.window.building import WindowBuilding
 from aestudio.ui.window.drops import WindowDrops, local_paths
 from aestudio.ui.window.focus import WindowFocus
 from aestudio.ui.window.layout import WindowLayout
 from aestudio.ui.window.model_files import WindowModelFiles
+
+if TYPE_CHECKING:
+    from aestudio.ui.dataset.panel import DatasetPanel
+    from aestudio.ui.denoise.batch_panel import BatchDenoisePanel
+    from aestudio.ui.denoise.compare_view import CompareView
+    from aestudio.ui.latent.explorer import LatentExplorer
+    from aestudio.ui.training.panel import TrainingPanel
 
 __all__ = ["JOB_NAMES", "MODEL_FILTER", "MainWindow", "local_paths", "warm_up"]
 
@@ -62,13 +65,17 @@ def _slug(title: str) -> str:
 
 
 class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, WindowFocus,
-                 QMainWindow):
+                 WindowBuilding, QMainWindow):
     """The aestudio main window.
 
     Parameters
     ----------
     pool : WorkerPool, optional
         Runs every background job of the window and its panels; a new one by default.
+    deferred : bool
+        Build only the frame now and the panels after its first paint, one per turn of the
+        event loop (the app does this, to be on screen at once); :attr:`ready` tells when
+        they are there. By default every panel is built before this returns.
 
     Attributes
     ----------
@@ -86,14 +93,25 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, Win
     folder_opened(str)
         A folder was scanned and is shown (and handed to the training panel).
     first_painted()
-        The window has been drawn once; start-up work may begin.
+        The window has been drawn once.
+    ready()
+        Every panel is built; start-up work may begin (see :meth:`when_ready`).
     """
 
     device_ready = Signal(str)  # the compute device in words, once torch is loaded
     folder_opened = Signal(str)  # a folder was scanned and is shown
-    first_painted = Signal()  # the window has been drawn once: heavy work may start
+    first_painted = Signal()  # the window has been drawn once
+    ready = Signal()  # every panel is built: start-up work may begin
 
-    def __init__(self, pool: WorkerPool | None = None, parent: QWidget | None = None) -> None:
+    # Built by WindowBuilding's stages (at once, or after the first paint when deferred).
+    dataset_panel: DatasetPanel
+    training_panel: TrainingPanel
+    compare_view: CompareView
+    batch_panel: BatchDenoisePanel
+    latent_explorer: LatentExplorer
+
+    def __init__(self, pool: WorkerPool | None = None, parent: QWidget | None = None, *,
+                 deferred: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowTitle("aestudio")
@@ -120,30 +138,19 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, Win
         self._create_menus()
         self._create_toolbar()
         self._create_status_bar()
-
-        self.dataset_panel = DatasetPanel(self.pool)
-        self.training_panel = TrainingPanel(self.pool)
-        self.training_tab = self.training_panel.monitor_widget()
-        self.add_central_tab(self.training_tab, "Training")
-        self.compare_view = CompareView(self.pool)
-        self.add_central_tab(self.compare_view, "Denoise")
-        self.batch_panel = BatchDenoisePanel(self.pool)
-        self.add_central_tab(self.batch_panel, "Batch denoise")
-        self.latent_explorer = LatentExplorer(self.pool)
-        self.add_central_tab(self.latent_explorer, "Latent map")
-        self.dataset_dock = self.add_dock(self.dataset_panel, "Dataset",
-                                          Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.training_dock = self.add_dock(self.training_panel, "Training",
-                                           Qt.DockWidgetArea.RightDockWidgetArea)
-        self._connect_panels()
+        self._create_placeholders()
         self._create_focus_action()
+        self._set_file_actions_enabled(False)
 
         self._default_geometry = self._initial_size()
         self.resize(self._default_geometry)
         self._default_state = self.saveState()
         self._restore_settings()
         self.apply_tab_docks()
-        self._update_actions()
+        if deferred:
+            self.first_painted.connect(self._build_between_paints)
+        else:
+            self._build_now()
 
     # -- building ----------------------------------------------------------------------------
     def _connect_panels(self) -> None:
@@ -218,7 +225,13 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, Win
         return list(self._docks)
 
     def open_folder(self, folder: str | Path) -> None:
-        """Scan ``folder`` and show it in the Dataset panel (it becomes the training data)."""
+        """Scan ``folder`` and show it in the Dataset panel (it becomes the training data).
+
+        Before the panels are built, this waits for them.
+        """
+        if not self.is_ready():
+            self.when_ready(lambda: self.open_folder(folder))
+            return
         self.dataset_panel.open_folder(folder)
 
     def recent_folders(self) -> list[str]:
@@ -317,6 +330,12 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, Win
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         if self._closing:
             event.accept()
+            return
+        if not self.is_ready():  # closed while the panels load: nothing of theirs to keep
+            self._closing = True
+            self.save_settings()
+            event.accept()
+            super().closeEvent(event)
             return
         if self.training_panel.is_training():
             if not self.confirm_stop_training():

@@ -10,10 +10,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QToolBar
 
 from aestudio.core.facts import MODEL_SUFFIX
-from aestudio.ui.about import AboutDialog
-from aestudio.ui.common.icons import standard_icon
+from aestudio.ui.common.icons import blank_icon, standard_icon
 from aestudio.ui.common.settings import forget_folders, recent_folders
 
+TOOLBAR_ICON_PX = 20
 MODEL_FILTER = f"aestudio models (*{MODEL_SUFFIX});;All files (*)"
 # Status-bar names of background jobs (by Worker.name); None hides a job.
 JOB_NAMES: dict[str, str | None] = {
@@ -42,7 +42,9 @@ class WindowActions:
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if icon:
-            action.setIcon(standard_icon(icon))
+            # The style's icons are set just after the first paint (see _apply_icons).
+            action.setIcon(blank_icon(TOOLBAR_ICON_PX))
+            self._action_icons.append((action, icon))
         if tip:
             action.setStatusTip(tip)
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
@@ -50,7 +52,14 @@ class WindowActions:
         action.triggered.connect(slot)
         return action
 
+    def _apply_icons(self) -> None:
+        """Give each action its standard icon in place of the blank one it started with."""
+        for action, name in self._action_icons:
+            action.setIcon(standard_icon(name))
+        self._action_icons = []
+
     def _create_actions(self) -> None:
+        self._action_icons: list[tuple[QAction, str]] = []
         self.open_folder_action = self._action(
             "&Open folder…", self.choose_folder, "Ctrl+O", "SP_DirOpenIcon",
             "Open a folder of images (subfolders are labels)")
@@ -105,7 +114,7 @@ class WindowActions:
         self.toolbar = QToolBar("Main toolbar")
         self.toolbar.setObjectName("mainToolbar")
         self.toolbar.setMovable(False)
-        self.toolbar.setIconSize(QSize(20, 20))
+        self.toolbar.setIconSize(QSize(TOOLBAR_ICON_PX, TOOLBAR_ICON_PX))
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toolbar.addAction(self.open_folder_action)
         self.toolbar.addAction(self.open_model_action)
@@ -203,4 +212,6 @@ class WindowActions:
 
     def show_about(self) -> None:
         """Show the About dialog (version, credits, licences)."""
+        from aestudio.ui.about import AboutDialog  # not needed for the first paint
+
         AboutDialog(self).exec()

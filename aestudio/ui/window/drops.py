@@ -25,7 +25,7 @@ class WindowDrops:
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
         paths = local_paths(event.mimeData().urls()) if event.mimeData().hasUrls() else []
-        if any(p.is_dir() or p.suffix.lower() == MODEL_SUFFIX for p in paths):
+        if self.is_ready() and any(p.is_dir() or p.suffix.lower() == MODEL_SUFFIX for p in paths):
             event.acceptProposedAction()
         else:
             event.ignore()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.atomic import atomic_copy
-from aestudio.core.models.summary import ModelSummary, read_model_summary
 from aestudio.ui.common.errors import show_error
 from aestudio.ui.common.jobs import start_job
 from aestudio.ui.common.workers import Worker
+
+if TYPE_CHECKING:
+    from aestudio.core.models.summary import ModelSummary
 
 
 class WindowModelFiles:
@@ -21,11 +24,17 @@ class WindowModelFiles:
     def open_model(self, path: str | Path) -> None:
         """Check a model file in the background, then hand it to the Training panel.
 
-        A file that is not a usable model gives a one-line error dialog.
+        A file that is not a usable model gives a one-line error dialog. Before the panels
+        are built, this waits for them.
         """
+        if not self.is_ready():
+            self.when_ready(lambda: self.open_model(path))
+            return
         path = str(Path(path).expanduser())
 
         def job(_worker: Worker) -> ModelSummary:
+            from aestudio.core.models.summary import read_model_summary  # after first paint
+
             return read_model_summary(path)
 
         relay = start_job(self.pool, job, "open-model", parent=self)
