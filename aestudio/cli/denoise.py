@@ -1,4 +1,4 @@
-"""Image commands: ``denoise``, ``evaluate`` and ``reconstruct``."""
+"""Image commands: ``denoise``, ``evaluate``, ``reconstruct`` and ``noise``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from aestudio.cli.common import (
+    EXIT_SOME_FAILED,
     finish_batch,
     gather_inputs,
     load_model,
@@ -15,6 +16,7 @@ from aestudio.cli.common import (
     save_float_image,
     unique_output,
 )
+from aestudio.cli.exits import EXIT_BAD_INPUT
 from aestudio.cli.options import add_command, device_option, unit_interval
 from aestudio.cli.progress import ProgressBar
 
@@ -141,3 +143,44 @@ def add_parsers(sub) -> None:
     p.add_argument("--limit", type=int, help="evaluate at most this many images")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     device_option(p)
+
+    p = add_command(sub, "noise", cmd_noise, "estimate how noisy photos are",
+                    "Estimate each image's noise from the image alone: its level (on the "
+                    "0-255 scale) overall and by brightness, and whether it is spread over "
+                    "neighbouring pixels (demosaicing, JPEG), with the spacing self-supervised "
+                    "training would choose for it.")
+    p.add_argument("inputs", nargs="+", help="image files or folders")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+
+
+def cmd_noise(args: argparse.Namespace) -> int:
+    """Print how noisy each image is, and whether its noise is correlated. Returns the exit
+    status (3 when some files could not be read)."""
+    from aestudio.core.data.noise_estimate import describe_levels, estimate_photo
+    from aestudio.core.errors import describe_error, is_user_error
+    from aestudio.core.io.read import read_image
+
+    failed = 0
+    rows = []
+    for path, _relpath in gather_inputs(args.inputs):
+        try:
+            array, _info = read_image(path)
+        except Exception as exc:
+            if not (is_user_error(exc) or isinstance(exc, OSError)):
+                raise
+            failed += 1
+            print(f"skipped {path}: {describe_error(exc)}", file=sys.stderr)
+            continue
+        estimate = estimate_photo(array)
+        if estimate is None:
+            print(f"{path}: too small to measure (64 x 64 pixels at least)", file=sys.stderr)
+            continue
+        rows.append({"file": str(path), "sigma": estimate.sigma,
+                     "by_brightness": estimate.by_brightness,
+                     "correlation": estimate.neighbours, "spacing": estimate.spacing})
+        if not args.json:
+            print(f"{path}: {estimate.describe()}; by brightness {describe_levels(estimate)}; "
+                  f"self-supervised spacing {estimate.spacing}")
+    if args.json:
+        print(json.dumps(rows))
+    return EXIT_SOME_FAILED if failed and rows else (EXIT_BAD_INPUT if failed else 0)

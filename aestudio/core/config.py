@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from aestudio.core.errors import ConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The self-supervised methods (the engine's ``selfsupervised`` module implements them).
 SELF_SUPERVISED_METHODS = ("neighbor2neighbor", "blind-spot")
@@ -37,7 +37,8 @@ def option(default: Any, help: str, **extra: Any) -> Any:
     help
         One sentence describing the option for people.
     **extra
-        UI hints: ``choices``, ``minimum``, ``maximum``, ``step``.
+        UI hints: ``choices`` (with ``choice_labels``, a dict of the words the studio shows
+        for some of them), ``minimum``, ``maximum``, ``step``.
     """
     return field(default=default, metadata={"help": help, **extra})
 

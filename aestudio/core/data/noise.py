@@ -1,7 +1,8 @@
 """Synthetic noise models for training and evaluating denoisers.
 
 A noise model is written as a short spec string, the same in the CLI, in config files and in
-the UI: ``"none"``, ``"gaussian:25"``, ``"poisson-gaussian:30,5"``, ``"salt-pepper:0.05"``,
+the UI: ``"none"``, ``"gaussian:25"``, ``"poisson-gaussian:30,5"``, ``"camera"`` (a camera's
+processing, :mod:`aestudio.core.data.camera_noise`), ``"salt-pepper:0.05"``,
 ``"speckle:0.2"``. :func:`parse_noise` reads it and ``str(model)`` writes it back.
 
 Images are float tensors with values in [0, 1]; Gaussian sigmas are given on the 0-255 scale
@@ -35,6 +36,8 @@ __all__ = ["NOISE_KINDS", "NOISE_SYNTAX", "NoiseModel", "NoiseSpecError", "parse
 # The syntax itself is torch-free data, shared with the studio's noise pickers.
 _PARAM_NAMES = NOISE_PARAMS
 _EXAMPLES = NOISE_EXAMPLES
+# Kinds whose parameters may be left out: "camera" is "camera:1".
+_OPTIONAL_DEFAULTS: dict[str, tuple[float, ...]] = {"camera": (1.0,)}
 
 
 def _format_number(value: float) -> str:
@@ -104,6 +107,8 @@ class NoiseModel:
         kind = _normalise_kind(self.kind)
         try:
             params = tuple(float(p) for p in self.params)
+            if kind in _OPTIONAL_DEFAULTS and not params:
+                params = _OPTIONAL_DEFAULTS[kind]
         except (TypeError, ValueError) as exc:
             raise NoiseSpecError(
                 f"{kind} params must be a sequence of numbers, got {self.params!r}"
@@ -134,6 +139,9 @@ class NoiseModel:
                 f"Poisson shot noise, {_format_number(p[0])} photons at white, "
                 f"plus Gaussian read noise sigma {_format_number(p[1])}/255"
             )
+        if self.kind == "camera":
+            return (f"Camera noise (mosaic, shot and read noise, demosaicing, tone curve, "
+                    f"sometimes JPEG), strength {_format_number(p[0])}")
         if self.kind == "salt-pepper":
             return f"Salt-and-pepper noise, {100 * p[0]:g}% of pixels set to black or white"
         if self.kind == "speckle":
@@ -187,6 +195,11 @@ class NoiseModel:
             noisy = counts.to(device=x.device, dtype=x.dtype) / peak
             if sigma > 0:
                 noisy = noisy + (sigma / 255.0) * randn()
+        elif self.kind == "camera":
+            from aestudio.core.data.camera_noise import camera_noise
+
+            batch = x if x.dim() == 4 else x.reshape(-1, *x.shape[-3:])
+            noisy = camera_noise(batch, self.params[0], generator).reshape(x.shape)
         elif self.kind == "salt-pepper":
             noisy = self._salt_pepper(x, generator, draw_device)
         elif self.kind == "speckle":

@@ -243,3 +243,34 @@ def estimate_images(images: list[np.ndarray], limit: int = 16) -> NoiseEstimate:
                          by_brightness=tuple(levels), correlation=correlation,
                          neighbours=round(float(np.median([e.neighbours for e in found])), 3),
                          blocks=sum(e.blocks for e in found))
+
+
+def estimate_photo(image: np.ndarray, side: int = 1024) -> NoiseEstimate | None:
+    """The estimate of a photo of any size from its centre ``side`` x ``side`` pixels (noise
+    is read at full resolution, so a crop, not a reduction), or None when it is too small.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (H, W) or (H, W, C), as :func:`estimate_noise` takes it.
+    side : int
+        The largest crop looked at.
+    """
+    h, w = image.shape[:2]
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    try:
+        return estimate_noise(image[top:top + side, left:left + side])
+    except ValueError:
+        return None
+
+
+def describe_levels(estimate: NoiseEstimate) -> str:
+    """The level per brightness in words, e.g. ``"dark 2.1, mid 3.4, bright 5.0 (/255)"``."""
+    levels = estimate.by_brightness
+    if len(levels) < 2:
+        return f"{estimate.sigma:.1f}/255 at every brightness measured"
+    names = ("dark", "mid", "bright")
+    picks = [levels[0], levels[len(levels) // 2], levels[-1]] if len(levels) >= 3 else \
+        [levels[0], levels[-1]]
+    words = names if len(picks) == 3 else ("dark", "bright")
+    return ", ".join(f"{n} {s:.1f}" for n, (_, s) in zip(words, picks, strict=True)) + " (/255)"

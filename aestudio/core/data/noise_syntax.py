@@ -15,13 +15,15 @@ __all__ = [
     "noise_defaults",
 ]
 
-NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "salt-pepper", "speckle")
+NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "camera", "salt-pepper",
+                                "speckle")
 
 #: Parameter names per kind, in spec order; also the source of the error messages.
 NOISE_PARAMS: dict[str, tuple[str, ...]] = {
     "none": (),
     "gaussian": ("SIGMA",),
     "poisson-gaussian": ("PEAK", "SIGMA"),
+    "camera": ("STRENGTH",),
     "salt-pepper": ("FRACTION",),
     "speckle": ("STD",),
 }
@@ -33,6 +35,7 @@ PARAM_RANGES: dict[str, tuple[float, float, float]] = {
     "PEAK": (0.01, 1e6, 0.0),
     "FRACTION": (0.0, 1.0, 0.01),
     "STD": (0.0, 10.0, 0.05),
+    "STRENGTH": (0.0, 4.0, 0.1),
 }
 
 #: A typical spec of each kind (its parameters are sensible defaults).
@@ -40,6 +43,7 @@ NOISE_EXAMPLES: dict[str, str] = {
     "none": "none",
     "gaussian": "gaussian:25",
     "poisson-gaussian": "poisson-gaussian:30,5",
+    "camera": "camera:1",
     "salt-pepper": "salt-pepper:0.05",
     "speckle": "speckle:0.2",
 }
@@ -51,6 +55,11 @@ NOISE_SYNTAX: dict[str, str] = {
     "poisson-gaussian": (
         "poisson-gaussian:PEAK,SIGMA: Poisson shot noise with PEAK photons at white, then "
         "Gaussian read noise SIGMA on the 0-255 scale (e.g. poisson-gaussian:30,5)"
+    ),
+    "camera": (
+        "camera[:STRENGTH]: a camera's noise: shot and read noise on a Bayer mosaic, "
+        "demosaicing, white balance, tone curve, clipping and sometimes JPEG, a different "
+        "camera for every image; STRENGTH scales the noise (default 1, e.g. camera:1.5)"
     ),
     "salt-pepper": (
         "salt-pepper:FRACTION: that fraction of pixels set to black or white "

@@ -25,6 +25,7 @@ from aestudio.core.models.registry import register_model
 ARCHITECTURES = ("unet", "dncnn")
 DENOISER_LOSSES = ("mse", "l1")
 UNSHUFFLE_FACTORS = (1, 2, 4)
+SPACINGS = (0, 1, 2, 3, 4)  # 0: chosen from the noise when training starts
 # Rows: brightness, red against blue, green against magenta. Orthonormal, so white noise of
 # strength sigma in RGB stays white with the same sigma on every plane (CBM3D's opponent
 # colour space, up to scale).
@@ -53,6 +54,12 @@ class DenoiserConfig:
     planes: bool = option(False, "Colour images: one gray network denoises the brightness and "
                           "two colour-difference planes in turn (an opponent colour space, as "
                           "CBM3D uses) instead of red, green and blue at once; learns faster.")
+    spacing: int = option(0, "Denoise the interleaved sub-images of every Nth pixel "
+                          "(pixel-shuffle down-sampling), so that noise spread over neighbouring "
+                          "pixels by demosaicing or JPEG looks independent. 0: chosen from the "
+                          "noise measured on the training images (self-supervised training; "
+                          "otherwise 1); 1: off.", choices=SPACINGS,
+                          choice_labels={0: "auto (from the noise)", 1: "1 (off)"})
     residual: bool = option(True, "Predict the noise and subtract it (residual learning).")
     loss: str = option("mse", "Training loss.", choices=DENOISER_LOSSES)
 
@@ -63,6 +70,30 @@ class DenoiserConfig:
         check_range("depth", self.depth, 1, 64)
         if self.unshuffle not in UNSHUFFLE_FACTORS:
             check_choice("unshuffle", str(self.unshuffle), tuple(map(str, UNSHUFFLE_FACTORS)))
+        if self.spacing not in SPACINGS:
+            check_choice("spacing", str(self.spacing), tuple(map(str, SPACINGS)))
+
+
+def split_spaced(x: torch.Tensor, spacing: int) -> torch.Tensor:
+    """The ``spacing**2`` interleaved sub-images of (N, C, H, W) images, as a batch
+    (N * spacing**2, C, H / spacing, W / spacing); H and W must be multiples of spacing."""
+    if spacing == 1:
+        return x
+    n, c, h, w = x.shape
+    s = spacing
+    cells = F.pixel_unshuffle(x, s).reshape(n, c, s * s, h // s, w // s)
+    return cells.transpose(1, 2).reshape(n * s * s, c, h // s, w // s)
+
+
+def merge_spaced(x: torch.Tensor, spacing: int) -> torch.Tensor:
+    """The inverse of :func:`split_spaced`."""
+    if spacing == 1:
+        return x
+    s = spacing
+    m, c, h, w = x.shape
+    n = m // (s * s)
+    cells = x.reshape(n, s * s, c, h, w).transpose(1, 2).reshape(n, c * s * s, h, w)
+    return F.pixel_shuffle(cells, s)
 
 
 def _double_conv(c_in: int, c_out: int) -> nn.Sequential:
@@ -149,11 +180,25 @@ class Denoiser(ImageModel):
                 last.bias.zero_()
 
     @property
+    def spacing(self) -> int:
+        """How far apart the pixels of one training sub-image are (1: whole images)."""
+        return max(1, self.config.spacing)
+
+    @property
+    def denoise_spacing(self) -> int:
+        """The spacing of the sub-images it denoises: one less than :attr:`spacing` from 3
+        up. Sub-images of every 3rd pixel teach it independent noise; denoising those of
+        every 2nd keeps more detail and scored higher on real camera noise (as AP-BSN,
+        Lee et al. 2022, trains at 5 and denoises at 2; docs/denoise.md has the figures)."""
+        s = self.spacing
+        return s - 1 if s >= 3 else s
+
+    @property
     def size_multiple(self) -> int:
         """The grid the network's down-sampling works on: tiles aligned to it (and a multiple
         of it in size) give the same pixels as the whole image."""
         levels = self.config.depth if self.config.arch == "unet" else 0
-        return self.config.unshuffle * 2**levels
+        return self.config.unshuffle * 2**levels * self.denoise_spacing
 
     @property
     def reach(self) -> int:
@@ -161,15 +206,26 @@ class Denoiser(ImageModel):
         radius, plus one grid cell for where a pixel falls within the down-sampling grid."""
         config = self.config
         if config.arch == "dncnn":
-            return config.depth * config.unshuffle + self.size_multiple
+            return config.depth * config.unshuffle * self.denoise_spacing + self.size_multiple
         reach = 2  # the first two 3x3 convolutions
         for level in range(1, config.depth + 1):
             reach += 2 ** (level - 1) + 2 * 2**level  # 2x2 stride-2 down, two 3x3 convs
         for level in range(config.depth):
             reach += 2 * 2**level  # the two convolutions after each skip merge
-        return reach * config.unshuffle + self.size_multiple
+        return reach * config.unshuffle * self.denoise_spacing + self.size_multiple
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.denoise_spacing
+        if s == 1:
+            return self.denoise_subimages(x)
+        h, w = x.shape[-2:]
+        padded = pad_to_multiple(x, s)
+        y = merge_spaced(self.denoise_subimages(split_spaced(padded, s)), s)
+        return y[..., :h, :w]
+
+    def denoise_subimages(self, x: torch.Tensor) -> torch.Tensor:
+        """The network on images as it sees them: whole images, or each interleaved
+        sub-image (:func:`split_spaced`) on its own."""
         if not self.by_planes:
             return self._denoise(x)
         n, _, h, w = x.shape

@@ -82,6 +82,7 @@ def read_model_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
 _DEFAULTS_BEFORE: dict[int, dict[str, dict[str, Any]]] = {
     2: {"conv-ae": {"width": 32, "hidden": 256, "neighbours": 0.0},
         "vae": {"width": 32, "hidden": 256, "neighbours": 0.0}},
+    3: {"denoiser": {"spacing": 1}},  # before the spacing was chosen from the noise
 }
 
 

@@ -23,6 +23,14 @@ the best it can do is predict the clean value.
 
 At inference both use the ordinary denoiser on the whole image: ``model(noisy)``.
 
+Both assume noise that is independent from pixel to pixel. Camera noise is not: demosaicing,
+the camera's processing and JPEG spread it over neighbours, and a network trained this way
+learns to keep it. A denoiser with ``spacing`` s > 1 therefore trains and denoises on the
+s*s interleaved sub-images of every s-th pixel (pixel-shuffle down-sampling: Zhou et al.,
+"When AWGN-based denoiser meets real noises", AAAI 2020; AP-BSN, Lee et al. CVPR 2022),
+where pixels s apart carry independent noise; :mod:`aestudio.core.training.spacing`
+measures the noise and chooses s.
+
 The noise spec of the training configuration is **not** applied: the training images are
 taken to be noisy already (that is the point of the task). Fresh synthetic noise on every
 step would show the network many noisy versions of each image, which is a different and
@@ -40,6 +48,7 @@ import torch.nn.functional as F
 from aestudio.core.config import SELF_SUPERVISED_METHODS
 from aestudio.core.data.noise import NoiseModel
 from aestudio.core.models.base import ImageModel
+from aestudio.core.models.denoiser import split_spaced
 
 METHODS = SELF_SUPERVISED_METHODS
 
@@ -135,15 +144,21 @@ class SelfSupervisedTask:
         if model.kind != "denoiser":
             raise ValueError("self-supervised training needs a full-resolution denoiser, "
                              f"not {model.registry_name or type(model).__name__}")
+        spacing = getattr(model, "spacing", 1)
+        network = model.denoise_subimages if spacing > 1 else model
+        if spacing > 1:  # whole cells of 2x2 sub-image pixels, then the sub-images
+            h, w = noisy.shape[-2:]
+            noisy = split_spaced(noisy[..., : h - h % (2 * spacing), : w - w % (2 * spacing)],
+                                 spacing)
         if self.method == "blind-spot":
-            return self._blind_spot_loss(model, noisy, generator)
-        return self._neighbor2neighbor_loss(model, noisy, generator)
+            return self._blind_spot_loss(model, network, noisy, generator)
+        return self._neighbor2neighbor_loss(network, noisy, generator)
 
     def predict(self, model: ImageModel, noisy: torch.Tensor) -> torch.Tensor:
         """The denoised batch: the network on the whole noisy image."""
         return model(noisy)
 
-    def _neighbor2neighbor_loss(self, model: ImageModel, noisy: torch.Tensor,
+    def _neighbor2neighbor_loss(self, model, noisy: torch.Tensor,
                                 generator: torch.Generator) -> tuple[torch.Tensor, dict]:
         n, _, h, w = noisy.shape
         if h < 2 or w < 2:
@@ -159,8 +174,11 @@ class SelfSupervisedTask:
         loss = pair + self.gamma * regulariser
         return loss, {"pair": pair.detach(), "regulariser": regulariser.detach()}
 
-    def _blind_spot_loss(self, model: ImageModel, noisy: torch.Tensor,
+    def _blind_spot_loss(self, model: ImageModel, network, noisy: torch.Tensor,
                          generator: torch.Generator) -> tuple[torch.Tensor, dict]:
         mask = blind_spot_mask(noisy.shape, generator).to(noisy.device, noisy.dtype)
         masked = noisy + mask * (neighbour_mean(noisy) - noisy)
-        return model.training_loss(masked, noisy, generator, mask=mask)
+        diff = network(masked) - noisy
+        err = diff.abs() if getattr(model.config, "loss", "mse") == "l1" else diff.square()
+        # Only the masked pixels count: the network never saw their noise.
+        return (err * mask).sum() / mask.expand_as(err).sum().clamp_min(1), {}

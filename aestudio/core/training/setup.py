@@ -8,7 +8,7 @@ a missing model file or an empty folder fail the same way everywhere, before any
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -29,6 +29,7 @@ from aestudio.core.training.messages import (
     ResumeInfo,
     RunArchitecture,
 )
+from aestudio.core.training.spacing import choose_spacing
 from aestudio.core.training.tasks import make_task
 
 
@@ -161,6 +162,9 @@ def prepare_run(
         job.data, patches=kind == "denoiser", seed=job.train.seed, stop=stop,
         progress=lambda stage, done, total: emit(ev.Loading(stage, done, total)),
     )
+    job, data, note = choose_spacing(job, data, resume=resume)
+    if note:
+        data = replace(data, notes=(*data.notes, note))
     prepared = PreparedRun(job, data, kind, device, resume, resumed)
     emit(prepared.data_ready())
     emit(prepared.architecture())

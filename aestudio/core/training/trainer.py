@@ -37,6 +37,7 @@ from aestudio.core.training.folders import remember_training_folder, shared_fold
 from aestudio.core.training.job import TrainingJob, TrainResult, model_options, resume_job
 from aestudio.core.training.schedule import lr_factor, seeded_generator, thin_history
 from aestudio.core.training.setup import check_resumable, prepare_run
+from aestudio.core.training.spacing import choose_spacing
 from aestudio.core.training.tasks import Task, TaskLoss, make_task
 
 # Re-exported: callers import the job, its resumption and the error from the trainer too.
@@ -440,7 +441,10 @@ def fit(
     emit = on_event or (lambda event: None)
     stop = stop or threading.Event()
     if data is None:
-        data = prepare_run(job, resume=resume, on_event=emit, stop=stop).data
-    elif resume:
-        check_resumable(job)
+        prepared = prepare_run(job, resume=resume, on_event=emit, stop=stop)
+        job, data = prepared.job, prepared.data
+    else:
+        if resume:
+            check_resumable(job)
+        job, data, _note = choose_spacing(job, data, resume=resume)
     return _Run(job, data, emit, stop, pause, resume).run()

@@ -74,14 +74,14 @@ class BoolEditor(FieldEditor):
 
 
 class ChoiceEditor(FieldEditor):
-    """A combo box for a field with ``choices``."""
+    """A combo box for a field with ``choices`` (shown by their ``labels`` where given)."""
 
-    def __init__(self, choices: Iterable[Any]) -> None:
+    def __init__(self, choices: Iterable[Any], labels: dict[Any, str] | None = None) -> None:
         super().__init__(QComboBox())
         self.combo: QComboBox = self.widget  # type: ignore[assignment]
         self.choices = list(choices)
         for choice in self.choices:
-            self.combo.addItem(str(choice))
+            self.combo.addItem((labels or {}).get(choice, str(choice)))
 
     def value(self) -> Any:
         return self.choices[max(0, self.combo.currentIndex())]
@@ -233,7 +233,7 @@ def make_editor(field: dataclasses.Field, annotation: Any) -> FieldEditor:
     base, optional = resolve_type(annotation)
     default = None if field.default is dataclasses.MISSING else field.default
     if "choices" in meta:
-        editor: FieldEditor = ChoiceEditor(meta["choices"])
+        editor: FieldEditor = ChoiceEditor(meta["choices"], meta.get("choice_labels"))
     elif base is bool:
         editor = BoolEditor(humanise(field.name))
     elif base is int:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from aestudio.core.data.records import ImageRecord, ScanResult
 
 DEFAULT_ICON = 56
+NOISE_MIN_SIDE = 64  # smaller images (digits) hold too few pixels to estimate noise
 
 
 def describe_record(record: ImageRecord) -> str:
@@ -58,6 +59,18 @@ def describe_record(record: ImageRecord) -> str:
     channels = "gray" if info.channels == 1 else "colour"
     return (f"{info.width} × {info.height} px  ·  {channels} ({info.mode})  ·  "
             f"{info.bit_depth}-bit  ·  {info.format}")
+
+
+def noise_job(path: str):
+    """The background job that estimates one image's noise (None when too small)."""
+
+    def job(worker: Worker):
+        from aestudio.core.data.noise_estimate import estimate_photo
+        from aestudio.core.io.read import read_image
+
+        return estimate_photo(read_image(path)[0])
+
+    return job
 
 
 def scan_job(folder: str):
@@ -358,8 +371,19 @@ class DatasetPanel(QWidget):
         if record is None:
             return
         label = f"  ·  label {html.escape(record.label)}" if record.label else ""
-        self.image_info.setText(f"<b>{html.escape(record.relpath)}</b>{label}<br>"
-                                f"{describe_record(record)}")
+        text = f"<b>{html.escape(record.relpath)}</b>{label}<br>{describe_record(record)}"
+        self.image_info.setText(text)
+        if min(record.info.width, record.info.height) >= NOISE_MIN_SIDE:
+            relay = start_job(self.pool, noise_job(str(record.path)), "noise-estimate",
+                              parent=self)
+            relay.succeeded.connect(lambda noise, r=record, t=text: self._show_noise(r, t, noise))
+
+    def _show_noise(self, record: ImageRecord, text: str, noise) -> None:
+        if noise is None or self.selected_record() is not record:
+            return  # too small, or another image is selected by now
+        kind = "spread over neighbours" if noise.correlated else "independent"
+        self.image_info.setText(f"{text}<br>noise ≈ {noise.sigma:.1f}/255, {kind}")
+        self.image_info.setToolTip(noise.describe())
 
     @Slot(int)
     def _set_icon_size(self, size: int) -> None:

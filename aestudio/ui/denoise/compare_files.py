@@ -17,19 +17,37 @@ from aestudio.core.models.summary import describe_meta
 from aestudio.ui.common.workers import JobFn, Worker
 
 if TYPE_CHECKING:
+    from aestudio.core.data.noise_estimate import NoiseEstimate
     from aestudio.core.models.modelfile import LoadedModel
 
 __all__ = ["IMAGE_FILTER", "MODEL_FILTER", "MODEL_SUFFIX", "describe_image", "describe_model",
+           "describe_noise",
            "load_image_job", "load_model_job", "load_reference_job"]
 
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)))
 MODEL_FILTER = f"aestudio models (*{MODEL_SUFFIX})"
 
 
-def describe_image(path: str | Path, info: ImageInfo) -> str:
-    """``name · 481 × 321 · RGB · 8-bit`` for the status line."""
+def describe_image(path: str | Path, info: ImageInfo,
+                   noise: NoiseEstimate | None = None) -> str:
+    """``name · 481 × 321 · RGB · 8-bit · noise ≈ 4.2/255 (correlated)`` for the status line."""
     colour = "gray" if info.channels == 1 else "RGB"
-    return f"{Path(path).name} · {info.width} × {info.height} · {colour} · {info.bit_depth}-bit"
+    text = f"{Path(path).name} · {info.width} × {info.height} · {colour} · {info.bit_depth}-bit"
+    if noise is not None:
+        kind = "correlated" if noise.correlated else "independent"
+        text += f" · noise ≈ {noise.sigma:.1f}/255 ({kind})"
+    return text
+
+
+def describe_noise(noise: NoiseEstimate | None) -> str:
+    """The estimate in a sentence or two, for a tooltip."""
+    if noise is None:
+        return "Too small to estimate its noise."
+    from aestudio.core.data.noise_estimate import describe_levels
+
+    return (f"Estimated from the photo: {noise.describe()}.\nBy brightness: "
+            f"{describe_levels(noise)}.\nSelf-supervised training on photos like this "
+            f"compares pixels {noise.spacing} apart.")
 
 
 def describe_model(path: str | Path, loaded: LoadedModel) -> str:
@@ -38,11 +56,13 @@ def describe_model(path: str | Path, loaded: LoadedModel) -> str:
 
 
 def load_image_job(path: str) -> JobFn:
-    """A job returning ``(array, ImageInfo)`` of an image file."""
-    def job(worker: Worker) -> tuple[np.ndarray, ImageInfo]:
+    """A job returning ``(array, ImageInfo, NoiseEstimate or None)`` of an image file."""
+    def job(worker: Worker) -> tuple[np.ndarray, ImageInfo, NoiseEstimate | None]:
+        from aestudio.core.data.noise_estimate import estimate_photo
         from aestudio.core.io.read import read_image
 
-        return read_image(path)
+        array, info = read_image(path)
+        return array, info, estimate_photo(array)
 
     return job
 

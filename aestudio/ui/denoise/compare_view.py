@@ -41,6 +41,7 @@ from aestudio.ui.denoise.compare_files import (
     MODEL_FILTER,
     describe_image,
     describe_model,
+    describe_noise,
     load_image_job,
     load_model_job,
     load_reference_job,
@@ -51,6 +52,7 @@ from aestudio.ui.denoise.compare_render import CompareRendering
 from aestudio.ui.denoise.compare_save import CompareSaving
 
 if TYPE_CHECKING:
+    from aestudio.core.data.noise_estimate import NoiseEstimate
     from aestudio.core.models.modelfile import LoadedModel
 
 __all__ = ["MODES", "CompareView"]
@@ -84,6 +86,7 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
         self.model_path: str | None = None
         self.image: np.ndarray | None = None
         self.image_info: ImageInfo | None = None
+        self.noise_estimate: NoiseEstimate | None = None  # of the image, from itself
         self.image_path: str | None = None
         self.reference_image: np.ndarray | None = None
         self.reference_path: str | None = None
@@ -255,11 +258,13 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
         self.model_loaded.emit(path)
         self._restart()
 
-    def _image_ready(self, path: str, array: np.ndarray, info: ImageInfo) -> None:
+    def _image_ready(self, path: str, array: np.ndarray, info: ImageInfo,
+                     noise: NoiseEstimate | None = None) -> None:
         self.image, self.image_info, self.image_path = array, info, path
+        self.noise_estimate = noise
         self.reference_image, self.reference_path = None, None  # it belonged to the old image
-        self.image_label.setText(describe_image(path, info))
-        self.image_label.setToolTip(path)
+        self.image_label.setText(describe_image(path, info, noise))
+        self.image_label.setToolTip(f"{path}\n{describe_noise(noise)}")
         self._fit_next = True
         self.image_loaded.emit(path)
         self._restart()

@@ -19,6 +19,7 @@ MODEL_FILTER = f"aestudio models (*{MODEL_SUFFIX});;All files (*)"
 JOB_NAMES: dict[str, str | None] = {
     "scan": "Scanning folder",
     "thumbnails": None,
+    "noise-estimate": None,  # a moment, on each image selected
     "warm-up": "Loading PyTorch",
     "engine-start": "Loading the engine",
     "open-model": "Reading model",

@@ -13,7 +13,8 @@ from aestudio.core.data.noise import (
     parse_noise,
 )
 
-SPECS = ["none", "gaussian:25", "poisson-gaussian:30,5", "salt-pepper:0.05", "speckle:0.2"]
+SPECS = ["none", "gaussian:25", "poisson-gaussian:30,5", "camera:1", "salt-pepper:0.05",
+         "speckle:0.2"]
 
 
 def _gen(seed: int = 0) -> torch.Generator:
