@@ -62,7 +62,9 @@ GRAY_OPTIONS: dict[str, Any] = {}
 COLOUR_OPTIONS: dict[str, Any] = {"planes": True}
 # Long epochs: validation (64 patches) then runs every ~1000 steps instead of every ~100,
 # which on a CPU would otherwise take up to a quarter of a self-supervised run.
-TRAIN_FLAGS: dict[str, Any] = {"batch_size": 16, "lr": 2e-3, "patches_per_epoch": 16_000}
+# The literature's convention: Gaussian noise not clipped (the app clips by default).
+TRAIN_FLAGS: dict[str, Any] = {"batch_size": 16, "lr": 2e-3, "patches_per_epoch": 16_000,
+                               "clip_noise": False}
 PATCH = 64
 SELF_PATCH = 128  # Neighbor2Neighbor trains on half-size sub-images of each patch
 SELF_FLAGS: dict[str, Any] = {"batch_size": 8, "lr": 2e-3, "patches_per_epoch": 8_000}
@@ -136,7 +138,7 @@ def noisy_set(folder: Path, noise: str, seed: int) -> tuple[list[torch.Tensor], 
         x = torch.from_numpy(np.asarray(array, dtype=np.float32) / 255.0)
         generator = torch.Generator().manual_seed(seed * 1_000_003 + index)
         clean.append(x)
-        noisy.append(model.apply(x[None], generator)[0])
+        noisy.append(model.apply(x[None], generator, clip=False)[0])
     return clean, noisy
 
 

@@ -38,7 +38,9 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see denoise_quality.py
 
 import argparse  # noqa: E402
+import datetime  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -56,6 +58,7 @@ PUBLISHED = {"CC15": {"Noise2Void": 32.27, "Noise2Self": 33.38, "ZS-N2N": 33.51,
                       "AP-BSN": 34.86, "LG-BPN": 34.58, "Self2Self (hours per image)": 37.52,
                       "Restormer (supervised, SIDD pairs)": 36.27}}
 SEED = 0
+SIGMA_RANGE = (1.0, 60.0)  # CBM3D's sigma, 0-255 scale, for the oracle search
 
 
 def read_rgb(path: Path) -> torch.Tensor:
@@ -163,7 +166,7 @@ def train_camera(minutes: float, quick: bool, work: Path) -> tuple[object, dict]
 def cbm3d_oracle(noisy: torch.Tensor, clean: torch.Tensor, quick: bool) -> tuple[float, float,
                                                                                    float]:
     """(best PSNR, its sigma 0-255, seconds per CBM3D call) by a golden-section search over
-    sigma in [1, 40] against the ground truth."""
+    log sigma in :data:`SIGMA_RANGE` against the ground truth."""
     import bm3d
 
     z = noisy.permute(1, 2, 0).double().numpy()
@@ -182,12 +185,12 @@ def cbm3d_oracle(noisy: torch.Tensor, clean: torch.Tensor, quick: bool) -> tuple
 
     if quick:
         score(10.0)
-    else:
-        low, high = 1.0, 40.0
+    else:  # golden-section search on log(sigma): six CBM3D runs per photo
+        low, high = math.log(SIGMA_RANGE[0]), math.log(SIGMA_RANGE[1])
         ratio = (5**0.5 - 1) / 2
         a, b = high - ratio * (high - low), low + ratio * (high - low)
-        for _ in range(5):
-            if score(a) >= score(b):
+        for _ in range(4):
+            if score(math.exp(a)) >= score(math.exp(b)):
                 high, b = b, a
                 a = high - ratio * (high - low)
             else:
@@ -302,6 +305,14 @@ def figures_of(results: list[dict]) -> dict[str, Figure]:
     return figures
 
 
+def figures_from_saved(saved: dict) -> dict[str, Figure]:
+    """The figures of a run saved with ``--json-out``, each noting when and how it ran."""
+    figures = figures_of(saved.get("results", []))
+    for figure in figures.values():
+        figure.note = f"run of {saved.get('date')}: {saved.get('command')}; {figure.note or ''}"
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=15.0)
@@ -335,7 +346,12 @@ def main(argv: list[str] | None = None) -> int:
                                    camera, args.reuse and not args.quick))
     print(table(results), file=sys.stderr)
     if args.json_out:
-        args.json_out.write_text(json.dumps(results, indent=1))
+        saved = {"mode": "quick" if args.quick else "full",
+                 "date": datetime.date.today().isoformat(),
+                 "command": "python -m benchmarks.realnoise_quality " + " ".join(argv or
+                                                                                sys.argv[1:]),
+                 "results": results}
+        args.json_out.write_text(json.dumps(saved, indent=1))
     print_figures(figures_of(results))
     return 0
 

@@ -27,7 +27,9 @@ TABLE_END = "<!-- results:end -->"
 # The denoising quality run trains five models against time budgets (about an hour): a full
 # ``make bench`` takes its figures from its last saved run unless --with-denoise-quality.
 DENOISE_QUALITY_JSON = ROOT / "build" / "bench" / "denoise_quality.json"
-LONG = {"denoise_quality"}
+# The long runs and where each saves its figures (the same holds for the real-noise run).
+LONG = {"denoise_quality": DENOISE_QUALITY_JSON,
+        "realnoise_quality": ROOT / "build" / "bench" / "realnoise_quality.json"}
 
 # (module, what it measures); modules live in benchmarks/ and accept --quick.
 BENCHMARKS = [
@@ -39,6 +41,7 @@ BENCHMARKS = [
     ("bench_denoise_speed", "24-megapixel denoise: time, memory, against non-local means"),
     ("latent_quality", "latent-map quality: 5-NN accuracy and PSNR over PCA-2"),
     ("denoise_quality", "denoising PSNR against BM3D and the published figures"),
+    ("realnoise_quality", "real camera noise (CC15, SIDD5) against CBM3D and the noisy input"),
 ]
 
 
@@ -48,8 +51,8 @@ def run_one(module: str, quick: bool, timeout: float) -> tuple[dict, str | None]
         return {}, "not present"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", f"benchmarks.{module}"] + (["--quick"] if quick else [])
-    if module == "denoise_quality" and not quick:
-        command += ["--json-out", str(DENOISE_QUALITY_JSON)]
+    if module in LONG and not quick:
+        command += ["--json-out", str(LONG[module])]
     try:
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout)
@@ -62,18 +65,20 @@ def run_one(module: str, quick: bool, timeout: float) -> tuple[dict, str | None]
     return json.loads(lines[-1]), None
 
 
-def saved_denoise_quality() -> tuple[dict, str | None]:
-    """The figures of the last full ``denoise_quality`` run, each noting when and how."""
-    if not DENOISE_QUALITY_JSON.exists():
-        return {}, ("no saved run: python -m benchmarks.denoise_quality --json-out "
-                    f"{DENOISE_QUALITY_JSON.relative_to(ROOT)}, or --with-denoise-quality")
+def saved_long_run(module: str) -> tuple[dict, str | None]:
+    """The figures of the last full run of a long benchmark, each noting when and how."""
+    path = LONG[module]
+    if not path.exists():
+        return {}, (f"no saved run: python -m benchmarks.{module} --json-out "
+                    f"{path.relative_to(ROOT)}, or --with-denoise-quality")
     if str(ROOT) not in sys.path:  # run as a script, the repository root is not on the path
         sys.path.insert(0, str(ROOT))
-    from benchmarks.denoise_quality import figures_from_saved
+    import importlib
 
-    saved = json.loads(DENOISE_QUALITY_JSON.read_text())
+    saved = json.loads(path.read_text())
     if saved.get("mode") != "full":
-        return {}, "the saved denoise_quality run is a quick one"
+        return {}, f"the saved {module} run is a quick one"
+    figures_from_saved = importlib.import_module(f"benchmarks.{module}").figures_from_saved
     return {k: f.to_json() for k, f in figures_from_saved(saved).items()}, None
 
 
@@ -104,8 +109,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="run only these benchmark modules")
     parser.add_argument("--no-write", action="store_true", help="print, write no files")
     parser.add_argument("--with-denoise-quality", action="store_true",
-                        help="rerun the denoising quality benchmark (about an hour) instead of "
-                             "taking its figures from its last saved full run")
+                        help="rerun the denoising and real-noise quality benchmarks (about "
+                             "two hours) instead of taking their figures from their last "
+                             "saved full runs")
     args = parser.parse_args()
     figures: dict[str, dict] = {}
     failures: dict[str, str] = {}
@@ -115,7 +121,7 @@ def main() -> int:
         started = time.perf_counter()
         print(f"== {module}", file=sys.stderr, flush=True)
         if module in LONG and not args.quick and not args.with_denoise_quality:
-            result, error = saved_denoise_quality()
+            result, error = saved_long_run(module)
             print("   from its last saved run" if not error else f"   {error}", file=sys.stderr)
             figures.update(result)
             if error:

@@ -98,7 +98,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     loaded = load_model(args.model, args.device)
     report = evaluate_folder(loaded, Path(args.data), noise=args.noise, seed=args.seed,
-                             limit=args.limit)
+                             limit=args.limit, clip=args.clip)
     if args.json:
         print(json.dumps(report))
     else:
@@ -141,6 +141,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--noise", help="add this noise first (default: the model's training noise)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, help="evaluate at most this many images")
+    p.add_argument("--clip", action=argparse.BooleanOptionalAction, default=None,
+                   help="clip the noisy images to black and white (default: as the model "
+                        "was trained; --no-clip for the classic benchmarks' convention)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     device_option(p)
 

@@ -216,6 +216,9 @@ class TrainConfig:
         "learns from every pixel; blind-spot (Noise2Void) hides pixels from the network.",
         choices=SELF_SUPERVISED_METHODS,
     )
+    clip_noise: bool = option(
+        True, "Clip noisy training inputs to black and white, as real photos are clipped; "
+        "off keeps the unclipped noise of the classic denoising benchmarks.")
     epochs: int = option(10, "Passes over the training images.", minimum=1, maximum=100_000)
     max_minutes: float | None = option(
         None, "Stop after this many minutes (the learning rate schedule follows the budget).",

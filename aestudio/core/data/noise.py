@@ -153,7 +153,7 @@ class NoiseModel:
         x: torch.Tensor,
         generator: torch.Generator | None = None,
         *,
-        clip: bool = False,
+        clip: bool = True,
     ) -> torch.Tensor:
         """Return a noisy copy of ``x``.
 
@@ -167,9 +167,9 @@ class NoiseModel:
             Source of all random draws. Noise is drawn on the generator's device and moved to
             ``x.device``, so the same seed gives the same noise on any device. Without one,
             torch's global random state on ``x.device`` is used.
-        clip : bool, default False
-            Clamp the result to [0, 1]. Off by default: denoising benchmarks add Gaussian
-            noise without clipping, and clipping would bias the noise mean near black/white.
+        clip : bool, default True
+            Clamp the result to [0, 1], as real photos are clipped. The classic denoising
+            benchmarks add Gaussian noise without clipping: pass False for their figures.
 
         Returns
         -------

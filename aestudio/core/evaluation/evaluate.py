@@ -24,7 +24,8 @@ def _seeded(seed: int, index: int) -> torch.Generator:
 
 
 def evaluate_folder(loaded: LoadedModel, folder: Path, *, noise: str | None = None,
-                    seed: int = 0, limit: int | None = None) -> dict[str, Any]:
+                    seed: int = 0, limit: int | None = None,
+                    clip: bool | None = None) -> dict[str, Any]:
     """Mean PSNR (dB) and SSIM of the model's output against the clean images of a folder.
 
     Parameters
@@ -40,12 +41,17 @@ def evaluate_folder(loaded: LoadedModel, folder: Path, *, noise: str | None = No
         Seed of the noise, so figures repeat.
     limit
         Evaluate only the first images.
+    clip
+        Clip the noisy images to [0, 1]; default: as the model was trained (clipped, unless
+        it was trained with ``clip_noise`` off, the classic benchmarks' convention).
     """
     model = loaded.model
     train = loaded.meta.get("train") or {}
     if noise is None:
         noise = train.get("noise", "none") if train.get("task") != "reconstruct" else "none"
     noise_model = parse_noise(noise)
+    if clip is None:
+        clip = bool(train.get("clip_noise", True))
     scan = scan_folder(folder)
     if limit:
         scan = type(scan)(root=scan.root, images=scan.images[:limit], skipped=scan.skipped)
@@ -55,7 +61,7 @@ def evaluate_folder(loaded: LoadedModel, folder: Path, *, noise: str | None = No
     out_psnr, out_ssim, in_psnr, in_ssim = [], [], [], []
     for index, array in enumerate(decoded.images):
         clean = torch.from_numpy(np.asarray(array, dtype=np.float32) / scale)
-        noisy = noise_model.apply(clean[None], _seeded(seed, index))[0]
+        noisy = noise_model.apply(clean[None], _seeded(seed, index), clip=clip)[0]
         if model.kind == "autoencoder":
             output = torch.from_numpy(reconstruct(model, noisy[None])[0]).permute(2, 0, 1)
         else:

@@ -84,9 +84,19 @@ _DEFAULTS_BEFORE: dict[int, dict[str, dict[str, Any]]] = {
         "vae": {"width": 32, "hidden": 256, "neighbours": 0.0}},
     3: {"denoiser": {"spacing": 1}},  # before the spacing was chosen from the noise
 }
+# The same for training options, by the schema they changed in.
+_TRAIN_DEFAULTS_BEFORE: dict[int, dict[str, Any]] = {
+    3: {"clip_noise": False},  # synthetic noise was not clipped
+}
 
 
 def _keep_old_defaults(meta: dict[str, Any], schema: int) -> None:
+    train = meta.get("train")
+    if isinstance(train, dict):
+        for changed_in, values in sorted(_TRAIN_DEFAULTS_BEFORE.items(), reverse=True):
+            if schema < changed_in:
+                for key, value in values.items():
+                    train.setdefault(key, value)
     options = meta.get("model_config")
     if not isinstance(options, dict):
         return

@@ -17,11 +17,12 @@ class Task:
 
     name: str
     noise: NoiseModel
+    clip: bool = True  # noisy inputs clipped to [0, 1], as real photos are
 
     def inputs(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The model's input for a clean batch (noisy for denoising)."""
         if self.name == "denoise":
-            return self.noise.apply(clean, generator)
+            return self.noise.apply(clean, generator, clip=self.clip)
         return clean
 
     def loss(self, model: ImageModel, batch: torch.Tensor, noisy: torch.Tensor,
@@ -34,14 +35,15 @@ class Task:
         return model(noisy)
 
 
-def make_task(name: str, noise: str, method: str = "neighbor2neighbor") -> Task:
-    """The task object for a :class:`~aestudio.core.config.TrainConfig` task name (and
-    self-supervised method)."""
+def make_task(name: str, noise: str, method: str = "neighbor2neighbor",
+              clip: bool = True) -> Task:
+    """The task object for a :class:`~aestudio.core.config.TrainConfig` task name (with the
+    self-supervised method, and whether synthetic noise is clipped)."""
     if name == "self-supervised":
         from aestudio.core.training.selfsupervised import SelfSupervisedTask
 
         return SelfSupervisedTask(name, parse_noise(noise), method)
-    return Task(name, parse_noise(noise if name == "denoise" else "none"))
+    return Task(name, parse_noise(noise if name == "denoise" else "none"), clip)
 
 
 class TaskLoss(nn.Module):

@@ -85,7 +85,7 @@ class _Run:
         self.model = to_channels_last(build_model(job, data).to(self.device))
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
                                            weight_decay=cfg.weight_decay)
-        self.task: Task = make_task(cfg.task, cfg.noise, cfg.method)
+        self.task: Task = make_task(cfg.task, cfg.noise, cfg.method, cfg.clip_noise)
         self.loss_module: nn.Module = TaskLoss(self.model, self.task)
         if self.dist.enabled:
             self.loss_module = DistributedDataParallel(

@@ -22,6 +22,7 @@ JOB_NAMES: dict[str, str | None] = {
     "noise-estimate": None,  # a moment, on each image selected
     "warm-up": "Loading PyTorch",
     "engine-start": "Loading the engine",
+    "engine-warm-up": "Loading the engine",
     "open-model": "Reading model",
     "model-summary": "Reading model",
     "save-model": "Saving model",

@@ -112,12 +112,17 @@ def test_gaussian_std_matches_sigma() -> None:
     assert abs(residual.mean().item()) < 0.002
 
 
-def test_gaussian_is_not_clipped_by_default() -> None:
+@pytest.mark.parametrize("spec", SPECS)
+def test_noise_is_clipped_by_default_as_real_photos_are(spec: str) -> None:
+    x = torch.rand(1, 3, 32, 32)
+    noisy = parse_noise(spec).apply(x, _gen())
+    assert noisy.min() >= 0 and noisy.max() <= 1
+
+
+def test_the_classic_benchmarks_unclipped_form_is_kept() -> None:
     x = torch.zeros(1, 1, 64, 64)
     model = parse_noise("gaussian:50")
-    assert model.apply(x, _gen()).min() < 0
-    clipped = model.apply(x, _gen(), clip=True)
-    assert clipped.min() >= 0 and clipped.max() <= 1
+    assert model.apply(x, _gen(), clip=False).min() < 0
 
 
 def test_salt_pepper_fraction_and_channels() -> None:

@@ -109,3 +109,29 @@ def test_the_choice_is_left_to_the_person_and_to_other_tasks() -> None:
     assert job.model_options["spacing"] == 1 and note is None
     job, loaded, note = choose_spacing(_job(), spread, resume=True)  # a file from before spacing
     assert job.model_options["spacing"] == 1 and note is None
+
+
+def test_denoiser_files_from_before_spacing_keep_neighbours_and_unclipped_noise(tmp_path) -> None:
+    import json
+
+    from safetensors.torch import save_file
+
+    from aestudio.core.models.modelfile import load_model_file, save_model_file
+    from aestudio.core.models.summary import META_KEY, read_model_meta, read_model_summary
+
+    model = create_model("denoiser", width=8, depth=2, spacing=1)
+    path = save_model_file(tmp_path / "old.aemodel", model)
+    meta = read_model_meta(path)
+    meta["schema_version"] = 2
+    meta["model_config"].pop("spacing")
+    if isinstance(meta.get("train"), dict):
+        meta["train"].pop("clip_noise", None)
+    else:
+        meta["train"] = {"task": "denoise", "noise": "gaussian:25"}
+    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(path), metadata={"format": "pt", META_KEY: json.dumps(meta)})
+    loaded = load_model_file(path)
+    assert loaded.model.config.spacing == 1
+    assert loaded.meta["train"]["clip_noise"] is False
+    assert read_model_summary(path).train.clip_noise is False
+    assert create_model("denoiser").config.spacing == 0  # new ones choose it

@@ -105,6 +105,22 @@ def test_panes_show_the_image_and_its_full_denoising(qtbot, view, tmp_path, mode
     assert view.visible_panes() == ["noisy", "output"]
 
 
+def test_the_image_line_shows_the_noise_estimated_from_the_photo(qtbot, view, tmp_path):
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:160, 0:160] / 160
+    clean = np.stack([0.3 + 0.4 * x, 0.4 + 0.2 * y, 0.5 + 0.0 * x], axis=-1)
+    noisy = np.clip(clean + rng.normal(0, 12 / 255, clean.shape), 0, 1)
+    path = save_png(tmp_path / "noisy.png", np.round(noisy * 255).astype(np.uint8))
+    _open(qtbot, view, path, None)
+    text = view.image_label.text()
+    assert "noise ≈" in text and "(independent)" in text
+    assert 9 < view.noise_estimate.sigma < 15
+    assert "compares pixels 1 apart" in view.image_label.toolTip()
+    small = save_png(tmp_path / "small.png", photo(40, 40))
+    _open(qtbot, view, small, None)
+    assert "noise" not in view.image_label.text() and view.noise_estimate is None
+
+
 def test_sixteen_bit_gray_is_denoised_at_full_depth(qtbot, view, tmp_path, tmp_path_factory):
     model = tiny_denoiser(tmp_path_factory.mktemp("m") / "gray.aemodel", channels=1)
     image = gray16()
