@@ -20,8 +20,9 @@ from aestudio.core.io.outputs import check_output_file
 _DATA_SKIP = ("folder",)
 # Words the command line adds to a field's help.
 _EXTRA_HELP = {
-    "noise": "One of gaussian:SIGMA, poisson-gaussian:PEAK,SIGMA, salt-pepper:FRACTION, "
-             "speckle:SIGMA or none (sigma on the 0-255 scale).",
+    "noise": "One of gaussian:SIGMA, poisson-gaussian:PEAK,SIGMA, camera[:STRENGTH], "
+             "mixed[:MAX] (a different noise per image, for a denoiser of any photo), "
+             "salt-pepper:FRACTION, speckle:STD or none (sigma on the 0-255 scale).",
     "epochs": "With --max-minutes alone, the time budget decides.",
 }
 

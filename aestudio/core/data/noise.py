@@ -37,7 +37,7 @@ __all__ = ["NOISE_KINDS", "NOISE_SYNTAX", "NoiseModel", "NoiseSpecError", "parse
 _PARAM_NAMES = NOISE_PARAMS
 _EXAMPLES = NOISE_EXAMPLES
 # Kinds whose parameters may be left out: "camera" is "camera:1".
-_OPTIONAL_DEFAULTS: dict[str, tuple[float, ...]] = {"camera": (1.0,)}
+_OPTIONAL_DEFAULTS: dict[str, tuple[float, ...]] = {"camera": (1.0,), "mixed": (50.0,)}
 
 
 def _format_number(value: float) -> str:
@@ -142,6 +142,9 @@ class NoiseModel:
         if self.kind == "camera":
             return (f"Camera noise (mosaic, shot and read noise, demosaicing, tone curve, "
                     f"sometimes JPEG), strength {_format_number(p[0])}")
+        if self.kind == "mixed":
+            return (f"A different noise for every image (Gaussian, Poisson-Gaussian or a "
+                    f"camera's), up to sigma {_format_number(p[0])}/255")
         if self.kind == "salt-pepper":
             return f"Salt-and-pepper noise, {100 * p[0]:g}% of pixels set to black or white"
         if self.kind == "speckle":
@@ -200,6 +203,11 @@ class NoiseModel:
 
             batch = x if x.dim() == 4 else x.reshape(-1, *x.shape[-3:])
             noisy = camera_noise(batch, self.params[0], generator).reshape(x.shape)
+        elif self.kind == "mixed":
+            from aestudio.core.data.mixed_noise import mixed_noise
+
+            batch = x if x.dim() == 4 else x.reshape(-1, *x.shape[-3:])
+            noisy = mixed_noise(batch, self.params[0], generator).reshape(x.shape)
         elif self.kind == "salt-pepper":
             noisy = self._salt_pepper(x, generator, draw_device)
         elif self.kind == "speckle":

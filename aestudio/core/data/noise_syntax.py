@@ -15,8 +15,8 @@ __all__ = [
     "noise_defaults",
 ]
 
-NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "camera", "salt-pepper",
-                                "speckle")
+NOISE_KINDS: tuple[str, ...] = ("none", "gaussian", "poisson-gaussian", "camera", "mixed",
+                                "salt-pepper", "speckle")
 
 #: Parameter names per kind, in spec order; also the source of the error messages.
 NOISE_PARAMS: dict[str, tuple[str, ...]] = {
@@ -24,6 +24,7 @@ NOISE_PARAMS: dict[str, tuple[str, ...]] = {
     "gaussian": ("SIGMA",),
     "poisson-gaussian": ("PEAK", "SIGMA"),
     "camera": ("STRENGTH",),
+    "mixed": ("MAX",),
     "salt-pepper": ("FRACTION",),
     "speckle": ("STD",),
 }
@@ -36,6 +37,7 @@ PARAM_RANGES: dict[str, tuple[float, float, float]] = {
     "FRACTION": (0.0, 1.0, 0.01),
     "STD": (0.0, 10.0, 0.05),
     "STRENGTH": (0.0, 4.0, 0.1),
+    "MAX": (1.0, 100.0, 1.0),
 }
 
 #: A typical spec of each kind (its parameters are sensible defaults).
@@ -44,6 +46,7 @@ NOISE_EXAMPLES: dict[str, str] = {
     "gaussian": "gaussian:25",
     "poisson-gaussian": "poisson-gaussian:30,5",
     "camera": "camera:1",
+    "mixed": "mixed:50",
     "salt-pepper": "salt-pepper:0.05",
     "speckle": "speckle:0.2",
 }
@@ -60,6 +63,11 @@ NOISE_SYNTAX: dict[str, str] = {
         "camera[:STRENGTH]: a camera's noise: shot and read noise on a Bayer mosaic, "
         "demosaicing, white balance, tone curve, clipping and sometimes JPEG, a different "
         "camera for every image; STRENGTH scales the noise (default 1, e.g. camera:1.5)"
+    ),
+    "mixed": (
+        "mixed[:MAX]: a different noise for every image, for a denoiser meant for any photo: "
+        "Gaussian, Poisson-Gaussian or a camera's, of any strength up to a standard deviation "
+        "of MAX on the 0-255 scale (default 50, e.g. mixed:30)"
     ),
     "salt-pepper": (
         "salt-pepper:FRACTION: that fraction of pixels set to black or white "

@@ -13,7 +13,7 @@ from aestudio.core.data.noise import (
     parse_noise,
 )
 
-SPECS = ["none", "gaussian:25", "poisson-gaussian:30,5", "camera:1", "salt-pepper:0.05",
+SPECS = ["none", "gaussian:25", "poisson-gaussian:30,5", "camera:1", "mixed:50", "salt-pepper:0.05",
          "speckle:0.2"]
 
 
@@ -183,3 +183,12 @@ def test_float64_and_unbatched_inputs() -> None:
     for spec in SPECS:
         y = parse_noise(spec).apply(x, _gen())
         assert y.dtype == torch.float64 and y.shape == x.shape
+
+
+def test_mixed_noise_gives_each_image_its_own_strength() -> None:
+    clean = torch.full((12, 3, 32, 32), 0.5)
+    noisy = parse_noise("mixed:50").apply(clean, _gen(3))
+    levels = (noisy - clean).flatten(1).std(dim=1) * 255
+    assert noisy.min() >= 0 and noisy.max() <= 1
+    assert levels.max() > 2 * levels.min()  # not one strength for all
+    assert levels.max() < 90
