@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench bench-quick bench-denoise-quality smoke package clean
+.PHONY: run test lint bench bench-quick bench-denoise-quality smoke package pretrained clean
 
 # Reinstall only when pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -42,6 +42,10 @@ bench-quick: $(STAMP)
 # then checked with a smoke run (docs/packaging.md).
 package:
 	PYTHON=$(PYTHON) bash packaging/build_app.sh
+
+# Rebuild the bundled photo denoiser's training set and weights (packaging/pretrained.py).
+pretrained: $(STAMP)
+	$(BIN)/python packaging/pretrained.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
