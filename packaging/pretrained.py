@@ -2,7 +2,9 @@
 
 1. The training photos: the photographs of Debian's ``mate-backgrounds`` package (GPL-2+,
    each file's licence is in the package's copyright file; fetched with ``apt-get
-   download``), and dead-leaves images generated here (random overlapping discs with
+   download``), the public-domain and CC0 photographs that scikit-image ships (the
+   licence of each is in its docstring: astronaut and rocket public domain, chelsea and
+   coffee CC0), and dead-leaves images generated here (random overlapping discs with
    power-law sizes: Achddou et al., "Synthetic images as a regularity prior for image
    restoration neural networks", 2021). None of the evaluation sets (CBSD68, CC15, SIDD5,
    the demo photos) is used.
@@ -10,7 +12,9 @@
    camera noise of every strength, clipped), written to
    ``aestudio/resources/models/photo.aemodel``.
 
-Usage: ``python packaging/pretrained.py [--minutes 30] [--device auto]``.
+Usage: ``python packaging/pretrained.py [--minutes 30] [--device auto]``. ``--prepare-only``
+writes the training set alone and ``--skip-prepare`` trains on the one already written (a
+machine that cannot download, a GPU, trains on a copy of it).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ PHOTO_GLOBS = ("usr/share/backgrounds/mate/nature/*.jpg",
                "usr/share/backgrounds/mate/desktop/GreenTraditional.jpg")
 DEAD_LEAVES = 200
 DEAD_LEAVES_SIDE = 512
+# scikit-image's bundled photographs with no copyright restrictions, and their licences.
+SKIMAGE_PHOTOS = {"astronaut": "public domain (NASA)", "rocket": "public domain (SpaceX)",
+                  "chelsea": "CC0 (Stefan van der Walt)", "coffee": "CC0 (Rachel Michetti)"}
 MAX_SIDE = 1600  # larger photos are reduced: more scenes per second of training
 
 
@@ -55,6 +62,21 @@ def fetch_photos(folder: Path) -> list[Path]:
                 target = folder / f"mate-{source.stem}.png"
                 image.save(target)
                 written.append(target)
+    return written
+
+
+def copy_skimage_photos(folder: Path) -> list[Path]:
+    """Copy scikit-image's public-domain and CC0 photographs into ``folder``."""
+    from skimage import data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in SKIMAGE_PHOTOS:
+        target = folder / f"skimage-{name}.png"
+        Image.fromarray(getattr(data, name)()).convert("RGB").save(target)
+        written.append(target)
+    lines = [f"skimage-{name}.png: {licence}" for name, licence in SKIMAGE_PHOTOS.items()]
+    (folder / "COPYRIGHT-scikit-image").write_text("\n".join(lines) + "\n")
     return written
 
 
@@ -89,25 +111,43 @@ def make_dead_leaves(folder: Path, photos: list[Path], count: int, seed: int = 0
         image.save(folder / f"dead-leaves-{i:03d}.png")
 
 
+def prepare(data: Path) -> None:
+    """Write the training set into ``data``: the photos (downloaded once) and the
+    dead-leaves images (generated again, the same every time)."""
+    photos_folder = data / "photos"
+    if (photos_folder / "COPYRIGHT-mate-backgrounds").exists():  # downloaded before
+        photos = sorted(photos_folder.glob("mate-*.png"))
+    else:
+        photos = fetch_photos(photos_folder)
+    photos += copy_skimage_photos(data / "skimage")
+    shutil.rmtree(data / "dead-leaves", ignore_errors=True)
+    make_dead_leaves(data / "dead-leaves", photos, DEAD_LEAVES)
+    print(f"{len(photos)} photos and {DEAD_LEAVES} dead-leaves images in {data}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="training budget")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--patch", type=int, default=96)
+    parser.add_argument("--data", type=Path, default=WORK / "photos")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--skip-prepare", action="store_true")
     args = parser.parse_args()
-    data = WORK / "photos"
-    if data.exists():
-        shutil.rmtree(data)
-    photos = fetch_photos(data / "photos")
-    make_dead_leaves(data / "dead-leaves", photos, DEAD_LEAVES)
-    print(f"{len(photos)} photos and {DEAD_LEAVES} dead-leaves images in {data}")
+    if not args.skip_prepare:
+        prepare(args.data)
+    if args.prepare_only:
+        return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "aestudio", "train", str(data), "--model", "denoiser",
+    command = [sys.executable, "-m", "aestudio", "train", str(args.data), "--model", "denoiser",
                "--task", "denoise", "--noise", "mixed", "--channels", "3",
                "--option", "planes=true", "--val-fraction", "0.05",
+               "--batch-size", str(args.batch_size), "--patch", str(args.patch),
                "--max-minutes", str(args.minutes), "--device", args.device,
                "--out", str(args.out), "--overwrite"]
-    print(" ".join(command))
+    print(" ".join(command), flush=True)
     return subprocess.run(command, cwd=ROOT).returncode
 
 
