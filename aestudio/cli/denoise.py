@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aestudio.cli.common import (
@@ -48,48 +50,123 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     return status
 
 
-def cmd_denoise(args: argparse.Namespace) -> int:
-    """Denoise image files and folders at full resolution into ``--out``. Returns the exit status."""
-    from aestudio.core.denoise.batch import denoise_files
-    from aestudio.core.denoise.inputs import collect_inputs
+def _open_denoiser(path: str, device: str):
+    """The model file at ``path`` on ``device``; a clear error when it is no denoiser."""
     from aestudio.core.errors import UserError
-    from aestudio.core.events import FileDone, FileProgress, FileStarted
 
-    loaded = load_model(args.model, args.device)
+    loaded = load_model(path, device)
     if loaded.model.kind != "denoiser":
-        raise UserError(f"{Path(args.model).name} is an autoencoder for "
+        raise UserError(f"{Path(path).name} is an autoencoder for "
                         f"{loaded.model.image_size} x {loaded.model.image_size} images; "
                         "denoising photos needs a denoiser model (aestudio reconstruct runs it)")
+    return loaded
+
+
+def _list_inputs(args: argparse.Namespace):
+    """The output folder and the batch's inputs; an error when a named input gives none."""
+    from aestudio.core.denoise.inputs import collect_inputs
+    from aestudio.core.errors import UserError
+
     out = Path(args.out)
     # The same listing as the studio's batch queue (the output folder is not entered).
     inputs = collect_inputs(args.inputs, exclude=out)
     if inputs.unusable:
         raise UserError(inputs.unusable[0])
-    lines = [f"skipped {line}" for line in inputs.skipped]
-    bar = ProgressBar()
+    return out, inputs
+
+
+def _show_progress(bar: ProgressBar, lines: list[str] | None = None) -> Callable[[object], None]:
+    """An event callback that draws the batch on ``bar`` and, given ``lines``, appends
+    what happened to each file."""
+    from aestudio.core.events import FileDone, FileProgress, FileStarted
+
     names: dict[int, str] = {}
+    count = [0]
 
     def on_event(event: object) -> None:
         if isinstance(event, FileStarted):
             names[event.index] = Path(event.path).name
+            count[0] = event.total
             bar.update(event.index / max(event.total, 1),
                        f"{event.index + 1}/{event.total} {names[event.index]}")
         elif isinstance(event, FileProgress):
-            count = len(inputs.files)
-            bar.update((event.index + event.done / max(event.total, 1)) / max(count, 1),
-                       f"{event.index + 1}/{count} {names.get(event.index, '')}")
-        elif isinstance(event, FileDone):
+            bar.update((event.index + event.done / max(event.total, 1)) / max(count[0], 1),
+                       f"{event.index + 1}/{count[0]} {names.get(event.index, '')}")
+        elif isinstance(event, FileDone) and lines is not None:
             lines.append(f"{event.path} -> {event.output}" if event.error is None
                          else f"skipped {event.path}: {event.error}")
             if event.note:
                 lines.append(f"note: {event.path}: {event.note}")
 
-    summary = denoise_files(loaded, list(inputs.files), out, tile=args.tile,
-                            suffix=args.suffix, amount=args.amount, luma=args.luma,
-                            chroma=args.chroma, on_event=on_event,
-                            mixed_precision=not args.float32)
+    return on_event
+
+
+def _denoise_options(args: argparse.Namespace) -> dict:
+    return {"tile": args.tile, "suffix": args.suffix, "amount": args.amount,
+            "luma": args.luma, "chroma": args.chroma, "mixed_precision": not args.float32}
+
+
+def cmd_denoise(args: argparse.Namespace) -> int:
+    """Denoise image files and folders at full resolution into ``--out``. Returns the exit status."""
+    from aestudio.core.denoise.batch import denoise_files
+    from aestudio.core.runtime.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():
+        return _denoise_sharded(args)
+    loaded = _open_denoiser(args.model, args.device)
+    out, inputs = _list_inputs(args)
+    lines = [f"skipped {line}" for line in inputs.skipped]
+    bar = ProgressBar()
+    summary = denoise_files(loaded, list(inputs.files), out,
+                            on_event=_show_progress(bar, lines), **_denoise_options(args))
     bar.close()
     return finish_batch(lines, summary.failed, len(inputs.files), "denoised")
+
+
+def _denoise_sharded(args: argparse.Namespace) -> int:
+    """:func:`cmd_denoise` as one process of a ``torchrun`` job: it denoises its share of
+    the files on its device; rank 0 alone draws progress and prints the whole batch's report."""
+    from aestudio.core.denoise.batch import BatchStopped
+    from aestudio.core.denoise.sharding import denoise_shard
+    from aestudio.core.runtime.device import resolve_device
+    from aestudio.core.runtime.distributed import distributed_job
+
+    # Once the ranks agree on the outcome, the others leave the report and the exit status
+    # to rank 0 and exit 0: torchrun ends every process when one fails, and must not end
+    # rank 0 before it has printed.
+    main = int(os.environ.get("RANK", "0")) == 0
+    try:
+        with distributed_job(resolve_device(args.device)) as (context, device):
+            loaded = _open_denoiser(args.model, str(device))
+            out, inputs = _list_inputs(args)
+            bar = ProgressBar(enabled=context.is_main)
+            summary = denoise_shard(loaded, list(inputs.files), out, context,
+                                    on_event=_show_progress(bar), **_denoise_options(args))
+            bar.close()
+    except BatchStopped:
+        if main:
+            raise
+        return 0
+    if not main:
+        return 0
+    lines = [f"skipped {line}" for line in inputs.skipped]
+    lines += _report(summary, [source for source, _ in inputs.files])
+    return finish_batch(lines, summary.failed, len(inputs.files), "denoised")
+
+
+def _report(summary, sources: list[Path]) -> list[str]:
+    """One line per file of a merged batch summary, in the batch's order, as one process
+    would have printed them."""
+    outputs, failed, notes = dict(summary.done), dict(summary.failed), dict(summary.notes)
+    lines = []
+    for source in sources:
+        if source in outputs:
+            lines.append(f"{source} -> {outputs[source]}")
+            if source in notes:
+                lines.append(f"note: {source}: {notes[source]}")
+        elif source in failed:
+            lines.append(f"skipped {source}: {failed[source]}")
+    return lines
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

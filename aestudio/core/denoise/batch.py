@@ -240,6 +240,7 @@ def denoise_files(
     on_event: EventCallback | None = None,
     stop: threading.Event | None = None,
     mixed_precision: bool = True,
+    targets: Sequence[Path] | None = None,
 ) -> BatchSummary:
     """Denoise many files into ``out_dir``, one by one; inputs are never overwritten.
 
@@ -263,6 +264,9 @@ def denoise_files(
     stop
         Checked between files and between tiles: when set, the file being denoised is
         dropped (nothing is written under its name), the files done so far stay.
+    targets
+        The output of each file (default: :func:`plan_outputs`). A part of a larger batch
+        passes the whole batch's plan, so that outputs are numbered as in one run.
 
     Returns
     -------
@@ -277,7 +281,10 @@ def denoise_files(
     emit = on_event or (lambda event: None)
     items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
     total = len(items)
-    targets = plan_outputs(items, out_dir, suffix)
+    if targets is None:
+        targets = plan_outputs(items, out_dir, suffix)
+    elif len(targets) != total:
+        raise ValueError(f"{len(targets)} targets for {total} files")
     # Before the first file: a read-only or full disk is one error, not one per photo.
     check_output_folder(out_dir)
     summary = BatchSummary(out_dir)

@@ -1,15 +1,19 @@
-"""Training past one machine: PyTorch DDP under ``torchrun``.
+"""Work past one machine: PyTorch DDP training and sharded batches under ``torchrun``.
 
 ``torchrun`` sets WORLD_SIZE, RANK and LOCAL_RANK (and the rendezvous address); when
 they are present the trainer joins the process group (gloo on CPU, NCCL on CUDA), shards
 each epoch with a :class:`~torch.utils.data.DistributedSampler`, averages gradients, and
-only rank 0 logs and writes the model file.
+only rank 0 logs and writes the model file. A batch denoise shares its files among the
+ranks the same way (:mod:`aestudio.core.denoise.sharding`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -68,3 +72,50 @@ def any_rank(flags: torch.Tensor, context: DistContext) -> torch.Tensor:
     if context.enabled:
         dist.all_reduce(flags, op=dist.ReduceOp.MAX)
     return flags
+
+
+def all_ranks(value: Any, context: DistContext) -> list[Any]:
+    """Every rank's ``value`` (any picklable object), in rank order, on every rank.
+
+    Parameters
+    ----------
+    value
+        This rank's contribution: small, it is pickled and sent to every rank.
+    context
+        Where this process stands; one process gets ``[value]``.
+
+    Returns
+    -------
+    list
+        One value per rank, ``world_size`` long.
+    """
+    if not context.enabled:
+        return [value]
+    values: list[Any] = [None] * context.world_size
+    dist.all_gather_object(values, value)
+    return values
+
+
+@contextmanager
+def distributed_job(device: torch.device) -> Iterator[tuple[DistContext, torch.device]]:
+    """:func:`init_distributed` for the length of a ``with`` block, then leave the group.
+
+    Yields
+    ------
+    tuple
+        The context and this rank's device, as :func:`init_distributed` returns them.
+
+    Notes
+    -----
+    Leaving normally, the ranks wait for one another. After an error a rank leaves at once:
+    a barrier that the other ranks may never reach would hang it, while ``torchrun`` ends
+    the remaining ranks when one exits with an error.
+    """
+    context, device = init_distributed(device)
+    try:
+        yield context, device
+    except BaseException:
+        if context.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+        raise
+    shutdown_distributed(context)
