@@ -24,7 +24,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``aestudio`` command and all its subcommands."""
-    from aestudio.cli import app, denoise, explore, latent, models, train
+    from aestudio.cli import app, denoise, explore, export, latent, models, train
 
     parser = OneLineParser(
         prog="aestudio",
@@ -32,6 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aestudio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (train, latent, explore, denoise, models, app):
+    for module in (train, latent, explore, denoise, models, export, app):
         module.add_parsers(sub)
     return parser

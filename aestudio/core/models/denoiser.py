@@ -12,6 +12,9 @@ convolution 4 (or 16) times cheaper per pixel.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +39,7 @@ _OPPONENT = _OPPONENT / _OPPONENT.norm(dim=1, keepdim=True)
 _PLANE_SHIFT = 0.5 - _OPPONENT.sum(dim=1) / 2
 # The last layer's initial weights are scaled by this: the network starts near the identity.
 INITIAL_OUTPUT_SCALE = 0.01
+_capture = threading.local()  # .active: a graph is being captured (see graph_capture)
 
 
 @dataclass(frozen=True)
@@ -101,14 +105,67 @@ def _double_conv(c_in: int, c_out: int) -> nn.Sequential:
                          nn.Conv2d(c_out, c_out, 3, padding=1), nn.LeakyReLU(0.1, inplace=True))
 
 
+@contextmanager
+def graph_capture() -> Iterator[None]:
+    """While inside, this thread's denoisers pad with :func:`pad_to_multiple_in_graph`:
+    for exporters (ONNX) that record one example's forward pass as a graph for every size."""
+    before = getattr(_capture, "active", False)
+    _capture.active = True
+    try:
+        yield
+    finally:
+        _capture.active = before
+
+
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Extend ``x`` at the bottom and right to a multiple of ``multiple`` (mirror padding)."""
+    if getattr(_capture, "active", False):
+        # A captured graph must pad by the size it is given, not by the example's.
+        return pad_to_multiple_in_graph(x, multiple)
     h, w = x.shape[-2:]
     pad_h, pad_w = (-h) % multiple, (-w) % multiple
     if pad_h or pad_w:
         mode = "reflect" if h > pad_h and w > pad_w else "replicate"
         x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
     return x
+
+
+def _padding_indices(size: torch.Tensor, padded: int | torch.SymInt,
+                     reflect: torch.Tensor) -> torch.Tensor:
+    i = torch.arange(padded, device=size.device)
+    mirrored = torch.where(i < size, i, 2 * (size - 1) - i).clamp_min(0)
+    return torch.where(reflect, mirrored, i.clamp_max(size - 1))
+
+
+def pad_to_multiple_in_graph(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """:func:`pad_to_multiple` written as index gathers, for exported graphs (ONNX).
+
+    The same pixels as :func:`pad_to_multiple`, but the padding and the choice between
+    mirroring and repeating the edge are tensor operations on the input's size instead of
+    Python branches, so that a graph captured from one example image pads every size right.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images ``(..., H, W)``.
+    multiple : int
+        The grid to pad to.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` extended at the bottom and right to multiples of ``multiple``.
+    """
+    h, w = x.shape[-2:]
+    # Written as a product so that the exporter can prove later reshapes divide evenly.
+    padded_h = (h + multiple - 1) // multiple * multiple
+    padded_w = (w + multiple - 1) // multiple * multiple
+    # The sizes as tensors (the last index plus one), so that comparisons stay in the graph.
+    size_h = torch.arange(h, device=x.device)[-1] + 1
+    size_w = torch.arange(w, device=x.device)[-1] + 1
+    reflect = (size_h > padded_h - size_h) & (size_w > padded_w - size_w)
+    x = x.index_select(-2, _padding_indices(size_h, padded_h, reflect))
+    return x.index_select(-1, _padding_indices(size_w, padded_w, reflect))
 
 
 class UNet(nn.Module):
