@@ -45,7 +45,6 @@ package:
 
 # Rebuild the bundled photo denoiser's training set and weights (packaging/pretrained.py).
 pretrained: $(STAMP)
-	$(BIN)/python -m pip install --quiet scikit-image
 	$(BIN)/python packaging/pretrained.py
 
 clean:

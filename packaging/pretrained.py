@@ -2,12 +2,10 @@
 
 1. The training photos: the photographs of Debian's ``mate-backgrounds`` package (GPL-2+,
    each file's licence is in the package's copyright file; fetched with ``apt-get
-   download``), the public-domain and CC0 photographs that scikit-image ships (the
-   licence of each is in its docstring: astronaut and rocket public domain, chelsea and
-   coffee CC0), and dead-leaves images generated here (random overlapping discs with
+   download``)), and dead-leaves images generated here (random overlapping discs with
    power-law sizes: Achddou et al., "Synthetic images as a regularity prior for image
    restoration neural networks", 2021). None of the evaluation sets (CBSD68, CC15, SIDD5,
-   the demo photos) is used.
+   the bundled demo photos, which are scikit-image's public-domain photographs) is used.
 2. The model: ``aestudio train`` with the ``mixed`` noise (Gaussian, Poisson-Gaussian and
    camera noise of every strength, clipped), written to
    ``aestudio/resources/models/photo.aemodel``.
@@ -38,9 +36,6 @@ PHOTO_GLOBS = ("usr/share/backgrounds/mate/nature/*.jpg",
                "usr/share/backgrounds/mate/desktop/GreenTraditional.jpg")
 DEAD_LEAVES = 200
 DEAD_LEAVES_SIDE = 512
-# scikit-image's bundled photographs with no copyright restrictions, and their licences.
-SKIMAGE_PHOTOS = {"astronaut": "public domain (NASA)", "rocket": "public domain (SpaceX)",
-                  "chelsea": "CC0 (Stefan van der Walt)", "coffee": "CC0 (Rachel Michetti)"}
 MAX_SIDE = 1600  # larger photos are reduced: more scenes per second of training
 
 
@@ -62,21 +57,6 @@ def fetch_photos(folder: Path) -> list[Path]:
                 target = folder / f"mate-{source.stem}.png"
                 image.save(target)
                 written.append(target)
-    return written
-
-
-def copy_skimage_photos(folder: Path) -> list[Path]:
-    """Copy scikit-image's public-domain and CC0 photographs into ``folder``."""
-    from skimage import data
-
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in SKIMAGE_PHOTOS:
-        target = folder / f"skimage-{name}.png"
-        Image.fromarray(getattr(data, name)()).convert("RGB").save(target)
-        written.append(target)
-    lines = [f"skimage-{name}.png: {licence}" for name, licence in SKIMAGE_PHOTOS.items()]
-    (folder / "COPYRIGHT-scikit-image").write_text("\n".join(lines) + "\n")
     return written
 
 
@@ -119,10 +99,21 @@ def prepare(data: Path) -> None:
         photos = sorted(photos_folder.glob("mate-*.png"))
     else:
         photos = fetch_photos(photos_folder)
-    photos += copy_skimage_photos(data / "skimage")
     shutil.rmtree(data / "dead-leaves", ignore_errors=True)
     make_dead_leaves(data / "dead-leaves", photos, DEAD_LEAVES)
     print(f"{len(photos)} photos and {DEAD_LEAVES} dead-leaves images in {data}")
+
+
+def ship(trained: Path, target: Path) -> None:
+    """Write the trained model without its optimizer state (a third of the size): the
+    bundled file is for denoising and fine-tuning, which starts a fresh optimizer."""
+    from aestudio.core.models.modelfile import load_model_file, save_model_file
+
+    loaded = load_model_file(trained)
+    meta = loaded.meta
+    save_model_file(target, loaded.model, data=meta.get("data"), train=meta.get("train"),
+                    training_state=meta.get("training_state"))
+    print(f"{target}: {target.stat().st_size / 1e6:.1f} MB")
 
 
 def main() -> int:
@@ -135,20 +126,28 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--prepare-only", action="store_true")
     parser.add_argument("--skip-prepare", action="store_true")
+    parser.add_argument("--ship", type=Path, metavar="TRAINED",
+                        help="only write TRAINED (a model file trained elsewhere) as --out")
     args = parser.parse_args()
+    if args.ship:
+        ship(args.ship, args.out)
+        return 0
     if not args.skip_prepare:
         prepare(args.data)
     if args.prepare_only:
         return 0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    trained = WORK / "trained.aemodel"
     command = [sys.executable, "-m", "aestudio", "train", str(args.data), "--model", "denoiser",
                "--task", "denoise", "--noise", "mixed", "--channels", "3",
                "--option", "planes=true", "--val-fraction", "0.05",
                "--batch-size", str(args.batch_size), "--patch", str(args.patch),
                "--max-minutes", str(args.minutes), "--device", args.device,
-               "--out", str(args.out), "--overwrite"]
+               "--out", str(trained), "--overwrite"]
     print(" ".join(command), flush=True)
-    return subprocess.run(command, cwd=ROOT).returncode
+    code = subprocess.run(command, cwd=ROOT).returncode
+    if code == 0:
+        ship(trained, args.out)
+    return code
 
 
 if __name__ == "__main__":

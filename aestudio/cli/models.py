@@ -1,4 +1,4 @@
-"""``aestudio info``: describe a model file."""
+"""``aestudio info`` and ``aestudio models``: describe a model file, list the bundled ones."""
 
 from __future__ import annotations
 
@@ -26,6 +26,27 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("\n".join(summary.report_lines()))
     return 0
 
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the models that ship with aestudio, one line each. Returns the exit status."""
+    from aestudio.core.models.bundled import bundled_models
+    from aestudio.core.models.summary import read_model_meta, summarise_meta
+
+    models = bundled_models()
+    if args.json:
+        print(json.dumps([{"name": m.name, "path": str(m.path), "description": m.description}
+                          for m in models], indent=2))
+        return 0
+    if not models:
+        print("no bundled models in this installation")
+        return 0
+    for model in models:
+        summary = summarise_meta(model.path, read_model_meta(model.path))
+        size = model.path.stat().st_size / 1e6
+        print(f"{model.name:<8} {summary.architecture}, {summary.channels} channel(s), "
+              f"{size:.1f} MB: {model.description}")
+    print("Use a name wherever a model file is accepted, e.g. "
+          "aestudio denoise photo IMAGE... --out DIR")
+    return 0
 
 
 def add_parsers(sub) -> None:
@@ -33,3 +54,5 @@ def add_parsers(sub) -> None:
     p = add_command(sub, "info", cmd_info, "describe a model file")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print the whole description as JSON")
+    p = add_command(sub, "models", cmd_models, "list the models that ship with aestudio")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")

@@ -23,6 +23,7 @@ from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.core.io.atomic import atomic_write_bytes
 from aestudio.core.models import get_entry, make_config
 from aestudio.core.models.base import ImageModel
+from aestudio.core.models.bundled import resolve_model_path
 from aestudio.core.models.memory import check_inference_memory
 from aestudio.core.models.summary import FORMAT_NAME, META_KEY, read_model_meta, summarise_meta
 from aestudio.core.runtime.precision import to_channels_last
@@ -168,7 +169,7 @@ def load_model_file(
     Parameters
     ----------
     path
-        An ``.aemodel`` file.
+        An ``.aemodel`` file, or a bundled model's name (``photo``).
     device
         Where the model's weights go.
     with_optimizer
@@ -180,7 +181,7 @@ def load_model_file(
         One line saying why the file cannot be used (garbage, unknown architecture,
         weights that do not fit the architecture).
     """
-    path = Path(path)
+    path = resolve_model_path(path)
     meta = read_model_meta(path)
     summarise_meta(path, meta)  # every part of the description of the right kind
     try:

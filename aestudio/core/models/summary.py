@@ -17,6 +17,7 @@ from safetensors import safe_open
 
 from aestudio.core.config import SCHEMA_VERSION, DataConfig, TrainConfig, from_dict
 from aestudio.core.errors import ModelFileError
+from aestudio.core.models.bundled import resolve_model_path
 
 FORMAT_NAME = "aestudio-model"
 META_KEY = "aestudio"
@@ -34,7 +35,7 @@ def read_model_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     Parameters
     ----------
     path
-        An ``.aemodel`` file.
+        An ``.aemodel`` file, or a bundled model's name (``photo``).
 
     Returns
     -------
@@ -46,7 +47,7 @@ def read_model_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     ModelFileError
         One line saying why the file cannot be used.
     """
-    path = Path(path)
+    path = resolve_model_path(path)
     if not path.is_file():
         raise ModelFileError(f"no such model file: {path}")
     if path.stat().st_size == 0:
