@@ -36,6 +36,7 @@ from aestudio.ui.denoise.batch_table import (
     WAITING,
     BatchRow,
 )
+from aestudio.ui.denoise.bundled_model import OpensBundledModel
 from aestudio.ui.denoise.compare_files import (
     IMAGE_FILTER,
     MODEL_FILTER,
@@ -52,7 +53,7 @@ __all__ = ["CANCELLED", "DONE", "FAILED", "NOT_STARTED", "BatchDenoisePanel"]
 IN_PLACE_SUFFIX = "-denoised"  # when the chosen output folder also holds inputs
 
 
-class BatchDenoisePanel(BatchLayout, QWidget):
+class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
     """A queue of image files denoised with one model, each with status and progress.
 
     Parameters
@@ -72,6 +73,7 @@ class BatchDenoisePanel(BatchLayout, QWidget):
         self.pool = pool
         self.loaded: LoadedModel | None = None
         self.model_path: str | None = None
+        self._wanted_model: str | None = None
         self.summary: BatchSummary | None = None
         self._output_chosen = False
         self._batch: JobRelay | None = None
@@ -90,6 +92,7 @@ class BatchDenoisePanel(BatchLayout, QWidget):
     def set_model(self, path: str) -> None:
         """Load a saved denoiser in the background."""
         path = str(path)
+        self._bundled_tried, self._wanted_model = True, path  # the latest choice wins
         self.model_label.setText(f"Loading {Path(path).name}…")
         relay = start_job(self.pool, load_model_job(path), "Loading model", parent=self)
         self._loads.append(relay)
@@ -216,6 +219,8 @@ class BatchDenoisePanel(BatchLayout, QWidget):
         self._update_buttons()
 
     def _model_ready(self, path: str, loaded: LoadedModel, device: str) -> None:
+        if path != self._wanted_model:
+            return
         if loaded.model.kind != "denoiser":
             size = loaded.model.image_size
             self.loaded, self.model_path = None, None

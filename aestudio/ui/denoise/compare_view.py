@@ -35,6 +35,7 @@ from aestudio.core.io.formats import IMAGE_SUFFIXES, ImageInfo
 from aestudio.ui.common.errors import first_line, open_error
 from aestudio.ui.common.jobs import JobRelay, start_job
 from aestudio.ui.common.workers import WorkerPool
+from aestudio.ui.denoise.bundled_model import OpensBundledModel
 from aestudio.ui.denoise.compare_controls import format_spec, split_spec
 from aestudio.ui.denoise.compare_files import (
     IMAGE_FILTER,
@@ -60,7 +61,7 @@ __all__ = ["MODES", "CompareView"]
 MIN_WIDTH, MIN_HEIGHT = 320, 240
 
 
-class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
+class CompareView(OpensBundledModel, CompareLayout, CompareRendering, CompareSaving, QWidget):
     """Compare an image with its denoised version: linked panes, split, residual, metrics.
 
     Parameters
@@ -84,6 +85,7 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
         self.focus = Focus()
         self.loaded: LoadedModel | None = None
         self.model_path: str | None = None
+        self._wanted_model: str | None = None
         self.image: np.ndarray | None = None
         self.image_info: ImageInfo | None = None
         self.noise_estimate: NoiseEstimate | None = None  # of the image, from itself
@@ -138,6 +140,7 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
 
     def set_model(self, path: str) -> None:
         """Load a model file in the background; the image is then denoised with it."""
+        self._bundled_tried, self._wanted_model = True, path  # the latest choice wins
         path = str(path)
         self.state_label.setText("Loading model…")
         relay = start_job(self.pool, load_model_job(path), "Loading model", parent=self)
@@ -149,6 +152,7 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
     def open_image(self, path: str) -> None:
         """Read an image (8 or 16 bit, gray or colour) in the background and show it."""
         path = str(path)
+        self.open_bundled_model()
         self.state_label.setText("Reading image…")
         relay = start_job(self.pool, load_image_job(path), "Reading image", parent=self)
         self._loads.append(relay)
@@ -249,6 +253,8 @@ class CompareView(CompareLayout, CompareRendering, CompareSaving, QWidget):
             self.state_label.setText("")
 
     def _model_ready(self, path: str, loaded: LoadedModel) -> None:
+        if path != self._wanted_model:
+            return
         old_kind = self.loaded.model.kind if self.loaded is not None else None
         self.loaded, self.model_path = loaded, path
         self.model_label.setText(describe_model(path, loaded))

@@ -60,6 +60,7 @@ def pool(qtbot):
 @pytest.fixture
 def panel(qtbot, pool):
     widget = BatchDenoisePanel(pool)
+    widget.offer_bundled_model = False  # these tests choose their models
     widget.resize(820, 560)
     qtbot.addWidget(widget)
     widget.show()
@@ -219,3 +220,17 @@ def test_an_output_folder_that_cannot_be_made_is_one_dialog_and_nothing_changes(
     assert blocker_file.read_text() == "mine"
     assert sorted(p.name for p in folder.iterdir()) == ["a.png"]
     assert panel.start_button.isEnabled()
+
+
+def test_a_fresh_panel_opens_with_the_bundled_model(qtbot, pool):
+    from aestudio.core.models.bundled import bundled_models
+
+    if not bundled_models():
+        pytest.skip("no bundled model in this tree")
+    widget = BatchDenoisePanel(pool)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.model_loaded, timeout=WAIT_MS):
+        widget.show()
+    assert widget.loaded is not None and widget.loaded.model.kind == "denoiser"
+    assert "photo" in widget.model_label.text()
+    widget.shutdown()

@@ -62,6 +62,7 @@ def pool(qtbot):
 @pytest.fixture
 def view(qtbot, pool):
     widget = CompareView(pool)
+    widget.offer_bundled_model = False  # these tests choose their models
     widget.region_size = 32  # several regions even on tiny images, so seams are exercised
     widget.resize(1000, 520)
     qtbot.addWidget(widget)
@@ -383,3 +384,32 @@ def test_save_result_keeps_depth_adds_a_sidecar_and_never_writes_over_the_photo(
     assert blocker.args[0] == "Cannot save the result" and "overwrite the input" in blocker.args[1]
     assert path.read_bytes() == before
     assert default_result_path(str(path)) == tmp_path / "scan-denoised-2.png"
+
+
+def test_a_fresh_view_denoises_a_dropped_photo_with_the_bundled_model(qtbot, pool, tmp_path):
+    from aestudio.core.models.bundled import bundled_models
+
+    if not bundled_models():
+        pytest.skip("no bundled model in this tree")
+    widget = CompareView(pool)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 520)
+    with qtbot.waitSignal(widget.model_loaded, timeout=WAIT_MS) as loaded:
+        widget.show()
+    assert Path(loaded.args[0]) == bundled_models()[0].path
+    assert "photo" in widget.model_label.text()
+    with qtbot.waitSignal(widget.image_loaded, timeout=WAIT_MS):
+        widget.open_image(str(save_png(tmp_path / "p.png", photo())))
+    qtbot.waitUntil(widget.is_complete, timeout=WAIT_MS)
+    assert widget.denoised_array() is not None
+    # A model the user opens replaces it, even while the bundled one is still loading.
+    other = CompareView(pool)
+    qtbot.addWidget(other)
+    user_model = tiny_denoiser(tmp_path / "mine.aemodel")
+    with qtbot.waitSignal(other.model_loaded, timeout=WAIT_MS):
+        other.show()  # starts loading the bundled model
+        other.set_model(str(user_model))
+    qtbot.wait(500)
+    assert other.model_path == str(user_model)
+    widget.shutdown()
+    other.shutdown()
