@@ -6,6 +6,7 @@ imported inside the command functions so that ``aestudio --help`` stays instant.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aestudio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``aestudio info photo | head``): nothing more to say.
+        # Point stdout at nothing so that the interpreter's own flush at exit stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         # The one error path of every command: an expected failure is one line; anything
         # else is a bug, shown with its traceback for the report.

@@ -271,7 +271,8 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, Win
         if path:
             self._model_path = path
             model = self.training_panel.current_model()
-            self._share_model(path, "denoiser" if model == "denoiser" else "autoencoder")
+            self._share_model(path, "denoiser" if model == "denoiser" else "autoencoder",
+                              chosen=False)
         self._update_actions()
 
     def _on_device(self, name: str) -> None:

@@ -150,6 +150,7 @@ def _run(out_dir: Path, clock: _Clock, tmp: Path, size: tuple[int, int]) -> list
     from aestudio.resources import demo_folder
     from aestudio.ui.about import AboutDialog
     from aestudio.ui.app import make_application
+    from aestudio.ui.denoise.bundled_model import bundled_model_path
     from aestudio.ui.main_window import MainWindow
 
     app = make_application()
@@ -210,6 +211,19 @@ def _run(out_dir: Path, clock: _Clock, tmp: Path, size: tuple[int, int]) -> list
             clock.settle()
             save(window, f"tab-{_slug(window.tabs.tabText(index))}")
         window.tabs.setCurrentIndex(0)
+
+        # The Denoise tab on a fresh studio: a demo photo with camera noise added, denoised
+        # by the bundled model (no model was opened).
+        view = window.compare_view
+        if bundled_model_path() is not None:
+            window.tabs.setCurrentWidget(view)
+            clock.wait(lambda: view.loaded is not None, "the bundled denoiser to load", 30)
+            view.set_noise("camera:2", seed=0)
+            view.open_image(str(demo_folder("photos") / "chelsea.png"))
+            clock.wait(view.is_complete, "the bundled denoiser to denoise a photo", 30)
+            clock.settle()
+            save(window, "denoise-bundled")
+            window.tabs.setCurrentIndex(0)
 
         # Skipped files, with their reasons.
         loaded.clear()

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BundledModel", "bundled_models", "resolve_model_path"]
+__all__ = ["BundledModel", "bundled_models", "bundled_name", "resolve_model_path"]
 
 _FOLDER = Path(__file__).resolve().parents[2] / "resources" / "models"
 
@@ -60,3 +60,15 @@ def resolve_model_path(path: str | os.PathLike[str]) -> Path:
         if str(path) == model.name:
             return model.path
     return given
+
+
+def bundled_name(path: str | os.PathLike[str]) -> str | None:
+    """The name of the bundled model whose file ``path`` is, or None."""
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return None
+    for model in _BUNDLED:
+        if resolved == model.path:
+            return model.name
+    return None

@@ -17,7 +17,7 @@ from safetensors import safe_open
 
 from aestudio.core.config import SCHEMA_VERSION, DataConfig, TrainConfig, from_dict
 from aestudio.core.errors import ModelFileError
-from aestudio.core.models.bundled import resolve_model_path
+from aestudio.core.models.bundled import bundled_name, resolve_model_path
 
 FORMAT_NAME = "aestudio-model"
 META_KEY = "aestudio"
@@ -155,8 +155,9 @@ class ModelSummary:
 
     @property
     def name(self) -> str:
-        """The file's name."""
-        return Path(self.path).name
+        """The file's name, or ``photo (bundled)`` for a model that ships with aestudio."""
+        bundled = bundled_name(self.path)
+        return f"{bundled} (bundled)" if bundled else Path(self.path).name
 
     @property
     def noise(self) -> str | None:

@@ -69,9 +69,16 @@ class WindowModelFiles:
         path = self.training_panel.current_model_path() or self._model_path
         return path if path and Path(path).is_file() else None
 
-    def _share_model(self, path: str, kind: str | None) -> None:
-        """Hand a model file to every view that uses one (each loads it in a worker)."""
-        self.compare_view.set_model(path)
+    def _share_model(self, path: str, kind: str | None, *, chosen: bool = True) -> None:
+        """Hand a model file to every view that uses one (each loads it in a worker).
+
+        An autoencoder just trained (``chosen`` False) leaves the Denoise tab's denoiser (the
+        bundled one, or one the user opened) in place: it reaches that tab only when the tab
+        already shows an autoencoder, or when the user opens it."""
+        shown = self.compare_view.loaded
+        if kind == "denoiser" or chosen or (shown is not None
+                                           and shown.model.kind != "denoiser"):
+            self.compare_view.set_model(path)
         if kind == "denoiser":
             self.batch_panel.set_model(path)
         elif kind == "autoencoder":
