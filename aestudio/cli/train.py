@@ -51,6 +51,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from aestudio.core import events as ev
+    from aestudio.core.training.job import fine_tune_job
     from aestudio.core.training.trainer import TrainingJob, fit, resume_job
 
     train_given = given(args, _field_names(TrainConfig))
@@ -73,8 +74,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         data = DataConfig(folder=str(args.data),
                           **given(args, _field_names(DataConfig, _DATA_SKIP)))
         train = TrainConfig(**train_given)
-        job = TrainingJob(model=args.model, model_options=options, data=data, train=train,
-                          out=Path(args.out))
+        if args.init:
+            job = fine_tune_job(args.init, data, train, Path(args.out), options)
+            if args.model is not None and args.model != job.model:
+                raise ConfigError(f"--model {args.model} differs from the {job.model} of "
+                                  f"--init {args.init}; leave --model out to fine-tune")
+        else:
+            job = TrainingJob(model=args.model or "conv-ae", model_options=options, data=data,
+                              train=train, out=Path(args.out))
     if not args.resume and Path(args.out).exists() and not args.overwrite:
         raise ConfigError(f"{args.out} exists; pass --resume to continue it or --overwrite")
     # Before any image is read: a run must never train for an hour and then fail to save.
@@ -147,7 +154,11 @@ def add_parsers(sub) -> None:
                     "Train a model on a folder of images (labels are subfolder names). "
                     "Ctrl+C stops and saves the model.")
     p.add_argument("data", help="folder of images")
-    p.add_argument("--model", default="conv-ae", help="mlp-ae, conv-ae, vae or denoiser")
+    p.add_argument("--model", help="mlp-ae, conv-ae (the default), vae or denoiser")
+    p.add_argument("--init", metavar="MODEL",
+                   help="start from this model file's weights (or a bundled model: photo) "
+                        "and fine-tune it on the folder, e.g. --init photo --task "
+                        "self-supervised to improve the bundled denoiser on your own photos")
     p.add_argument("--out", required=True, help="model file to write (.aemodel)")
     p.add_argument("--latent-dim", type=int, help="size of the latent code")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",

@@ -31,6 +31,10 @@ class TrainingJob:
         The data and training configurations.
     out
         The model file the run writes, or None to write nothing.
+    init
+        A model file (or a bundled model's name, ``photo``) whose weights the new model
+        starts from: fine-tuning. Its architecture must be ``model``'s (see
+        :func:`fine_tune_job`).
     """
 
     model: str
@@ -38,6 +42,7 @@ class TrainingJob:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     out: Path | None = None
+    init: str | None = None
 
 
 @dataclass
@@ -72,6 +77,28 @@ def resume_job(path: str | os.PathLike[str], **train_overrides: Any) -> Training
     train = replace(summary.train, **train_overrides) if train_overrides else summary.train
     return TrainingJob(model=summary.architecture, model_options=summary.model_config,
                        data=summary.data, train=train, out=Path(path))
+
+
+def fine_tune_job(init: str | os.PathLike[str], data: DataConfig, train: TrainConfig,
+                  out: Path | None, options: dict[str, Any] | None = None) -> TrainingJob:
+    """A run that starts from the weights of the model file ``init`` (fine-tuning).
+
+    The architecture and options are the file's; ``options`` may change those that leave
+    the weights' shapes alone (``spacing``). A self-supervised run measures the spacing on
+    its own images, as a new one does, unless ``options`` sets it.
+
+    Raises
+    ------
+    aestudio.core.errors.ModelFileError
+        When ``init`` is not a readable model file.
+    """
+    summary = read_model_summary(init)
+    merged = dict(summary.model_config)
+    if train.task == "self-supervised" and "spacing" in merged:
+        merged["spacing"] = 0
+    merged.update(options or {})
+    return TrainingJob(model=summary.architecture, model_options=merged, data=data,
+                       train=train, out=out, init=str(init))
 
 
 def model_options(job: TrainingJob, kind: str, channels: int, size: int) -> dict[str, Any]:

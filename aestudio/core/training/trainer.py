@@ -96,6 +96,8 @@ class _Run:
         self.history: dict[str, list[list[float]]] = {"train": [], "val": []}
         if resume:
             self._load_state()
+        elif job.init:
+            self._load_init_weights()
         # With N processes an epoch is shared among them: each rank takes 1/N of the steps.
         world = self.dist.world_size
         self.spe = data.steps_per_epoch(cfg.batch_size * world,
@@ -130,6 +132,16 @@ class _Run:
         self.step = int(state.get("step", 0))
         self.elapsed_before = float(state.get("elapsed_s", 0.0))
         self.history = {k: list(v) for k, v in state.get("history", self.history).items()}
+
+    def _load_init_weights(self) -> None:
+        """Start from the weights of ``job.init`` (fine-tuning); a fresh optimizer."""
+        source = load_model_file(self.job.init)
+        try:
+            self.model.load_state_dict(source.model.state_dict())
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[-1].strip()
+            raise ModelFileError(f"{source.meta.get('architecture')} weights of {self.job.init} "
+                                 f"do not fit this model ({first})") from None
 
     def _check_optimizer_shapes(self) -> None:
         # load_state_dict checks the groups, not the tensors: a forged moment of the wrong
