@@ -1,7 +1,8 @@
 """The bundled ``photo`` denoiser, with no training at all, against CBM3D on the same images.
 
     python -m benchmarks.pretrained_quality [--sets CBSD68,demo,CC15,SIDD5] [--quick]
-                                             [--oracle] [--json-out FILE]
+                                             [--oracle] [--fine-tune MINUTES,...]
+                                             [--json-out FILE]
 
 Synthetic rows (CBSD68 and the four colour demo photos, neither in the model's training set):
 white Gaussian noise of sigma 25 on the 0-255 scale, seeded per image, clipped to black and
@@ -13,6 +14,10 @@ Real-noise rows (CC15 and SIDD5 of ``../shared/data/realnoise``): the noisy phot
 Their CBM3D figure is the oracle (the best sigma against the ground truth, a golden-section
 search of six CBM3D runs per photo: about 20 minutes for CC15) and runs with ``--oracle``;
 without it the rows quote the oracle of the real-noise benchmark's saved run, if any.
+
+``--fine-tune 5,15`` adds, per real-noise set, the bundled model fine-tuned on that set's noisy
+photos alone (``train --init photo --task self-supervised``, the defaults otherwise) for each
+budget, scored on all photos and on the held-out ones (the real-noise benchmark's split).
 
 Timings are seconds per image on this machine for the model (the app's tiled inference) and
 for one CBM3D call. ``--quick`` scores two 96x96 crops per set (CI).
@@ -136,6 +141,35 @@ def score_real(model, name: str, quick: bool, oracle: bool) -> dict:
     return result
 
 
+def fine_tune(name: str, minutes: float, quick: bool) -> dict:
+    """The bundled model fine-tuned on the noisy photos of ``name`` for ``minutes``."""
+    from aestudio.core.config import DataConfig, TrainConfig
+    from aestudio.core.denoise.apply import denoise_tensor
+    from aestudio.core.training.job import fine_tune_job
+    from aestudio.core.training.trainer import fit
+    from benchmarks.realnoise_quality import SEED as REAL_SEED
+    from benchmarks.realnoise_quality import held_out, photos
+
+    folder, pairs = photos(name, quick, WORK / "pretrained")
+    out = WORK / "pretrained" / f"{name}-fine-tuned-{minutes:g}.aemodel"
+    out.unlink(missing_ok=True)
+    train = TrainConfig(task="self-supervised", epochs=100_000, max_minutes=minutes,
+                        seed=REAL_SEED)
+    job = fine_tune_job("photo", DataConfig(folder=str(folder), val_fraction=0.0), train, out)
+    result = fit(job)
+    print(f"[fine-tune] {name}: {result.message}", file=sys.stderr, flush=True)
+    every, kept = [], []
+    for file, noisy, clean in pairs:
+        score = psnr8(denoise_tensor(result.model, noisy), clean)
+        every.append(score)
+        if held_out(name, file):
+            kept.append(score)
+    return {"set": f"{name} (real noise)", "minutes": minutes, "steps": result.step,
+            "spacing": int(result.model.config.spacing),
+            "psnr": round(float(np.mean(every)), 3),
+            "held_out_psnr": round(float(np.mean(kept)), 3) if kept else None}
+
+
 def table(results: list[dict]) -> str:
     lines = ["| set | images | noisy | bundled `photo` | CBM3D | photo s/image | CBM3D s/call |",
              "|---|---|---|---|---|---|---|"]
@@ -161,12 +195,22 @@ def figures_of(results: list[dict]) -> dict[str, Figure]:
     return figures
 
 
+def figures_from_saved(saved: dict) -> dict[str, Figure]:
+    """The figures of a run saved with ``--json-out``, each noting when and how it ran."""
+    figures = figures_of(saved.get("results", []))
+    for figure in figures.values():
+        figure.note = f"run of {saved.get('date')}: {saved.get('command')}; {figure.note or ''}"
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--oracle", action="store_true",
                         help="run CBM3D's oracle search on the real-noise sets (long)")
+    parser.add_argument("--fine-tune", default="", metavar="MINUTES,...",
+                        help="also fine-tune on each real-noise set for these budgets")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args(argv)
     try:
@@ -189,13 +233,25 @@ def main(argv: list[str] | None = None) -> int:
         elif (SHARED_DATA / "realnoise" / name).is_dir():
             results.append(score_real(loaded.model, name, args.quick, args.oracle))
         print(table(results[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+    tuned = []
+    for minutes in [float(m) for m in args.fine_tune.split(",") if m]:
+        for name in ("CC15", "SIDD5"):
+            if name in args.sets.split(",") and (SHARED_DATA / "realnoise" / name).is_dir():
+                tuned.append(fine_tune(name, minutes, args.quick))
     print(table(results))
+    if tuned:
+        print("\n| set | bundled `photo`, fine-tuned (self-supervised) | steps | PSNR | held out |")
+        print("|---|---|---|---|---|")
+        for row in tuned:
+            print(f"| {row['set']} | {row['minutes']:g} min, spacing {row['spacing']} | "
+                  f"{row['steps']} | {row['psnr']} | {row['held_out_psnr']} |")
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps(
             {"date": datetime.date.today().isoformat(),
+             "mode": "quick" if args.quick else "full",
              "command": "python -m benchmarks.pretrained_quality " + " ".join(argv or sys.argv[1:]),
-             "results": results}, indent=1))
+             "results": results, "fine_tuned": tuned}, indent=1))
     print_figures(figures_of(results))
     return 0
 

@@ -29,7 +29,8 @@ TABLE_END = "<!-- results:end -->"
 DENOISE_QUALITY_JSON = ROOT / "build" / "bench" / "denoise_quality.json"
 # The long runs and where each saves its figures (the same holds for the real-noise run).
 LONG = {"denoise_quality": DENOISE_QUALITY_JSON,
-        "realnoise_quality": ROOT / "build" / "bench" / "realnoise_quality.json"}
+        "realnoise_quality": ROOT / "build" / "bench" / "realnoise_quality.json",
+        "pretrained_quality": ROOT / "build" / "bench" / "pretrained_quality.json"}
 
 # (module, what it measures); modules live in benchmarks/ and accept --quick.
 BENCHMARKS = [
@@ -42,6 +43,7 @@ BENCHMARKS = [
     ("latent_quality", "latent-map quality: 5-NN accuracy and PSNR over PCA-2"),
     ("denoise_quality", "denoising PSNR against BM3D and the published figures"),
     ("realnoise_quality", "real camera noise (CC15, SIDD5) against CBM3D and the noisy input"),
+    ("pretrained_quality", "the bundled photo denoiser, with no training, against CBM3D"),
 ]
 
 
