@@ -166,8 +166,6 @@ class MainWindow(WindowActions, WindowModelFiles, WindowDrops, WindowLayout, Win
         train.model_ready.connect(self._on_model_ready)
         # An autoencoder's weights while it trains: the latent map follows them.
         train.training_snapshot.connect(self.latent_explorer.show_training_snapshot)
-        self.compare_view.improve_requested.connect(self.improve_on_photos)
-        self.batch_panel.improve_requested.connect(self.improve_on_photos)
 
     # -- public API --------------------------------------------------------------------------
     def add_central_tab(self, widget: QWidget, title: str) -> int:

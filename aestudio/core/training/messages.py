@@ -39,7 +39,6 @@ class TrainRequest:
     train_overrides: dict[str, Any] = field(default_factory=dict)
     folder: str | None = None
     snapshot_seconds: float = LIVE_SNAPSHOT_SECONDS  # autoencoders only; 0: none
-    init: str | None = None  # a new model starts from this file's weights (fine-tuning)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from aestudio.core.models import get_entry
 from aestudio.core.runtime.threads import leave_a_core_free
 from aestudio.core.training import trainer
 from aestudio.core.training.folders import folder_for_resume
-from aestudio.core.training.job import TrainingJob, TrainResult, fine_tune_job, resume_job
+from aestudio.core.training.job import TrainingJob, TrainResult, resume_job
 from aestudio.core.training.messages import TrainRequest
 from aestudio.core.training.setup import prepare_run
 
@@ -39,11 +39,8 @@ def job_for_request(request: TrainRequest) -> tuple[TrainingJob, bool]:
         resume = True
     else:
         out = Path(request.out).expanduser() if request.out else None
-        if request.init:  # the architecture and options are the file's
-            job = fine_tune_job(request.init, request.data, request.train, out)
-        else:
-            job = TrainingJob(model=request.model, model_options=dict(request.model_options),
-                              data=request.data, train=request.train, out=out)
+        job = TrainingJob(model=request.model, model_options=dict(request.model_options),
+                          data=request.data, train=request.train, out=out)
         resume = False
     if get_entry(job.model).kind == "autoencoder" and request.snapshot_seconds > 0:
         # Weight copies for a view that follows the training (the live latent map).

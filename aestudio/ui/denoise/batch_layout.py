@@ -46,15 +46,9 @@ class BatchLayout:
         self.open_model_button = QPushButton("Open model…")
         self.open_model_button.setToolTip("A saved denoiser; no retraining is needed.")
         self.open_model_button.clicked.connect(self._choose_model)
-        self.improve_button = QPushButton("Improve on these photos…")
-        self.improve_button.setToolTip(
-            "Fine-tune this denoiser on the listed photos' folder, from their noise alone "
-            "(self-supervised, 15 minutes, in the Training tab); the batch then uses it.")
-        self.improve_button.clicked.connect(self._request_improvement)
         model_row.addWidget(QLabel("<b>Model</b>"))
         model_row.addWidget(self.model_label, 1)
         model_row.addWidget(self.open_model_button)
-        model_row.addWidget(self.improve_button)
         root.addLayout(model_row)
 
         files_row = QHBoxLayout()

@@ -11,7 +11,6 @@ get a JSON sidecar describing how they were made. The work is the engine's one b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +67,6 @@ class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
     files_added = Signal(int)
     batch_finished = Signal(object)  # BatchSummary
     error_occurred = Signal(str, str)  # title, one-line message
-    improve_requested = Signal(str, str)  # folder of photos, denoiser to fine-tune on them
 
     def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -333,7 +331,6 @@ class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
         for w in (self.add_files_button, self.add_folder_button, self.remove_button,
                   self.clear_button, self.open_model_button):
             w.setEnabled(not running)
-        self.improve_button.setEnabled(not running and has_rows and self.loaded is not None)
         folder = self.output_folder()
         self.open_output_button.setEnabled(folder is not None and folder.is_dir())
         self.empty_hint.setVisible(not has_rows)
@@ -345,12 +342,6 @@ class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
         message = first_line(message)
         self.error_occurred.emit(title, message)
         open_error(self, title, message, details, self._error_boxes)
-
-    def _request_improvement(self) -> None:
-        """Ask for fine-tuning on the folder that holds the listed photos."""
-        if self.model_path and self.table_model.rows:
-            folder = os.path.commonpath([str(Path(r.path).parent) for r in self.table_model.rows])
-            self.improve_requested.emit(folder, self.model_path)
 
     def _choose_model(self) -> None:
         start = str(Path(self.model_path).parent) if self.model_path else ""

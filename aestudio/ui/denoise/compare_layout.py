@@ -6,7 +6,6 @@ it only arranges and updates widgets, reading the view's state.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
@@ -123,15 +122,9 @@ class CompareLayout:
                                     "in the photo's bit depth with its metadata and a sidecar; "
                                     "never over the photo.")
         self.save_button.clicked.connect(self._choose_save)
-        self.improve_button = QPushButton("Improve on these photos…")
-        self.improve_button.setToolTip(
-            "Fine-tune this denoiser on the photos of this image's folder, from their noise "
-            "alone (self-supervised, 15 minutes, in the Training tab): it learns your camera's "
-            "or scanner's noise. The improved model then denoises here.")
-        self.improve_button.clicked.connect(self._request_improvement)
         top.addWidget(_group(self.open_image_button, self.open_model_button,
                              self.reference_button, self.clear_reference_button,
-                             self.save_button, self.improve_button))
+                             self.save_button))
         self.mode_group = QButtonGroup(self)
         self.mode_group.setExclusive(True)
         self.mode_buttons: dict[str, QToolButton] = {}
@@ -315,12 +308,6 @@ class CompareLayout:
                 "denoiser model to clean photos at full resolution.")
         self.note_label.setVisible(autoencoder)
         self.save_button.setEnabled(self.can_save())
-        self.improve_button.setEnabled(self.image_path is not None and has_model
-                                       and self.loaded.model.kind == "denoiser")
-
-    def _request_improvement(self) -> None:
-        if self.image_path and self.model_path:
-            self.improve_requested.emit(str(Path(self.image_path).parent), self.model_path)
 
     def _on_view_changed(self) -> None:
         pane = self._lead_pane()

@@ -77,7 +77,6 @@ class CompareView(OpensBundledModel, CompareLayout, CompareRendering, CompareSav
     metrics_changed = Signal(object)  # dict of scores
     error_occurred = Signal(str, str)  # title, one-line message
     result_saved = Signal(str)  # the file written by Save result…
-    improve_requested = Signal(str, str)  # folder of photos, denoiser to fine-tune on them
 
     def __init__(self, pool: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)

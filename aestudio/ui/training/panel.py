@@ -77,8 +77,7 @@ class TrainingPanel(QWidget):
         self._env_worker: Worker | None = None
         self._model_path: str | None = None  # the file Resume continues
         self._resume_point: tuple[int, int | None] | None = None  # (step, steps per epoch)
-        # A start awaiting the engine: (action, overrides, model file to start from).
-        self._pending: tuple[str, dict[str, Any], str | None] | None = None
+        self._pending: tuple[str, dict[str, Any]] | None = None  # a start awaiting the engine
         self._pending_summary: ModelSummary | None = None
         self._summary_path: str | None = None
         self.error_dialog: QMessageBox | None = None
@@ -195,18 +194,15 @@ class TrainingPanel(QWidget):
         self.settings.output.set_path(path)
         self.settings.refresh_output_default()
 
-    def start(self, train_overrides: dict | None = None, *, init: str | None = None) -> None:
+    def start(self, train_overrides: dict | None = None) -> None:
         """Train a new model with the form's values.
 
         Parameters
         ----------
         train_overrides
             Training options that replace the form's, e.g. ``{"epochs": 1}``.
-        init
-            A model file to start from (fine-tuning): its architecture and options replace
-            the form's model.
         """
-        self._launch("start", dict(train_overrides or {}), init)
+        self._launch("start", dict(train_overrides or {}))
 
     def resume(self, train_overrides: dict | None = None) -> None:
         """Continue training the last written or the opened model file."""
@@ -322,9 +318,9 @@ class TrainingPanel(QWidget):
             self._apply_summary(summary)
         self._update_buttons()
         if self._pending is not None:
-            action, overrides, init = self._pending
+            action, overrides = self._pending
             self._pending = None
-            self._launch(action, overrides, init)
+            self._launch(action, overrides)
 
     # ------------------------------------------------------------------ model files
     def _apply_summary(self, summary: ModelSummary) -> None:
@@ -354,19 +350,19 @@ class TrainingPanel(QWidget):
         self._set_status(f"Cannot continue this model: {first_line(message)}", error=True)
 
     # ------------------------------------------------------------------ running
-    def _launch(self, action: str, overrides: dict[str, Any], init: str | None = None) -> None:
+    def _launch(self, action: str, overrides: dict[str, Any]) -> None:
         if self.is_training():
             self._set_status("A model is already training.")
             return
         if not self._ensure_environment():
-            self._pending = (action, overrides, init)
+            self._pending = (action, overrides)
             self._set_status("Loading the training engine…")
             self._update_buttons()
             return
         try:
             request = (check_resume(self.settings, self._model_path, self._resume_point,
                                     overrides) if action == "resume"
-                       else self._new_run_request(overrides, init))
+                       else self._new_run_request(overrides))
         except Refusal as refusal:
             self._set_status(str(refusal), error=True)
             return
@@ -374,9 +370,8 @@ class TrainingPanel(QWidget):
             self._run.start(request)
             self.settings.setEnabled(False)
 
-    def _new_run_request(self, overrides: dict[str, Any],
-                         init: str | None = None) -> TrainRequest | None:
-        request = replace(check_new_run(self.settings, overrides), init=init)
+    def _new_run_request(self, overrides: dict[str, Any]) -> TrainRequest | None:
+        request = check_new_run(self.settings, overrides)
         out = self.settings.output.target(self.settings.folder, request.model)
         output = self.settings.output
         if Path(out).exists() and out != output.confirmed and not confirm_replace(self, out):

@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from aestudio.core.models.summary import ModelSummary
 
 
-# Fine-tuning on the user's photos: 15 minutes beat the bundled model on real camera noise
-# (docs/denoise.md, "The bundled photo denoiser").
-IMPROVE_MINUTES = 15.0
-
-
 class WindowModelFiles:
     """Model files of :class:`MainWindow`: open, save a copy, share with the views.
 
@@ -47,27 +42,6 @@ class WindowModelFiles:
         relay.failed.connect(lambda message, details: self._on_model_failed(path, message,
                                                                             details))
         self.show_status(f"Reading {Path(path).name}…")
-
-    def improve_on_photos(self, folder: str, model: str) -> None:
-        """Fine-tune the denoiser ``model`` on the photos in ``folder`` from their noise alone
-        (self-supervised, :data:`IMPROVE_MINUTES`), shown in the Training tab; the denoising
-        views take the improved model when the run ends."""
-        if self.training_panel.is_training():
-            self.show_status("A model is already training: stop it first.")
-            return
-        folder = str(Path(folder))
-
-        def start(opened: str) -> None:
-            if Path(opened) != Path(folder):
-                return
-            self.folder_opened.disconnect(start)
-            self.training_panel.set_model("denoiser")
-            self.training_panel.start({"task": "self-supervised", "epochs": 100_000,
-                                       "max_minutes": IMPROVE_MINUTES}, init=model)
-            self.tabs.setCurrentWidget(self.training_tab)
-
-        self.folder_opened.connect(start)
-        self.open_folder(folder)
 
     def save_model_as(self, target: str | Path) -> None:
         """Copy the current model file to ``target`` (in the background)."""
