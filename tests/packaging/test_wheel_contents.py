@@ -41,7 +41,7 @@ DISTRIBUTIONS = {
     "torchmetrics": "torchmetrics",
 }
 # Imported only when present; the app works (and says what is missing) without them.
-OPTIONAL = {"sklearn", "umap"}
+OPTIONAL = {"sklearn", "umap", "onnx", "onnxscript"}
 
 
 def _cannot_build() -> str | None:
