@@ -325,3 +325,16 @@ def test_another_folder_clears_the_last_models_curves_and_resume(qtbot, window, 
     assert panel._model_path is None  # noqa: SLF001
     assert panel.settings.output.resume_label.text() == "Resume: no model file yet"
     assert not window.statusBar().currentMessage().startswith("Scanning")
+
+
+def test_file_menu_opens_the_bundled_denoiser_in_the_denoising_tabs(qtbot, window):
+    from aestudio.core.models.bundled import bundled_models
+
+    if not bundled_models():
+        pytest.skip("no bundled model in this tree")
+    assert window.bundled_model_action in window.file_menu.actions()
+    window.compare_view.offer_bundled_model = False  # only the menu opens it here
+    window.bundled_model_action.trigger()
+    path = str(bundled_models()[0].path)
+    qtbot.waitUntil(lambda: window.compare_view.model_path == path, timeout=60_000)
+    qtbot.waitUntil(lambda: window.batch_panel.model_path == path, timeout=60_000)

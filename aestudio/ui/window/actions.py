@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QToolBar
 from aestudio.core.facts import MODEL_SUFFIX
 from aestudio.ui.common.icons import blank_icon, standard_icon
 from aestudio.ui.common.settings import forget_folders, recent_folders
+from aestudio.ui.denoise.bundled_model import bundled_model_path
 
 TOOLBAR_ICON_PX = 20
 MODEL_FILTER = f"aestudio models (*{MODEL_SUFFIX});;All files (*)"
@@ -68,6 +69,10 @@ class WindowActions:
         self.open_model_action = self._action(
             "Open &model…", self.choose_model, "Ctrl+M", "SP_FileDialogContentsView",
             "Open a trained model file to continue training it")
+        self.bundled_model_action = self._action(
+            "Open the bundled &photo denoiser", self.open_bundled_model, None, None,
+            "Denoise with the model that ships with aestudio (no training needed)")
+        self.bundled_model_action.setEnabled(bundled_model_path() is not None)
         self.save_model_action = self._action(
             "&Save model as…", self.choose_save_model, "Ctrl+S", "SP_DialogSaveButton",
             "Save a copy of the current model file")
@@ -100,6 +105,7 @@ class WindowActions:
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.open_model_action)
+        self.file_menu.addAction(self.bundled_model_action)
         self.file_menu.addAction(self.save_model_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
@@ -211,6 +217,14 @@ class WindowActions:
             if shown and shown not in names:
                 names.append(shown)
         self.job_label.setText(", ".join(names) + "…" if names else "Ready")
+
+    def open_bundled_model(self) -> None:
+        """Open the bundled ``photo`` denoiser in every view that denoises."""
+        path = bundled_model_path()
+        if path is None:
+            self.show_status("This installation has no bundled model.")
+            return
+        self.open_model(path)
 
     def show_about(self) -> None:
         """Show the About dialog (version, credits, licences)."""
