@@ -23,6 +23,7 @@ SELF_SUPERVISED_METHODS = ("neighbor2neighbor", "blind-spot")
 TASKS = ("reconstruct", "denoise", "self-supervised")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("cosine", "constant")
+OPTIMIZERS = ("adamw", "adam", "sgd")
 
 T = TypeVar("T")
 
@@ -225,12 +226,16 @@ class TrainConfig:
         minimum=0.0, maximum=1_000_000.0,
     )
     batch_size: int = option(64, "Images or patches per optimisation step.", minimum=1, maximum=4096)
-    lr: float = option(1e-3, "Peak learning rate of Adam.", minimum=1e-6, maximum=1.0)
+    lr: float = option(1e-3, "Peak learning rate.", minimum=1e-6, maximum=1.0)
+    optimizer: str = option(
+        "adamw", "adamw: Adam with decoupled weight decay; adam: weight decay added to the "
+        "gradient; sgd: stochastic gradient descent with Nesterov momentum 0.9 (wants a "
+        "larger learning rate, e.g. 0.05).", choices=OPTIMIZERS)
     schedule: str = option(
         "cosine", "Learning rate schedule: short warm-up then cosine decay, or constant.",
         choices=SCHEDULES,
     )
-    weight_decay: float = option(0.0, "AdamW weight decay.", minimum=0.0, maximum=1.0)
+    weight_decay: float = option(0.0, "Weight decay.", minimum=0.0, maximum=1.0)
     patches_per_epoch: int = option(
         0, "Patches drawn per epoch by a full-resolution denoiser (0: about the folder's pixels).",
         minimum=0, maximum=1_000_000_000,
@@ -256,6 +261,7 @@ class TrainConfig:
         check_choice("task", self.task, TASKS)
         check_choice("device", self.device, DEVICES)
         check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_range("epochs", self.epochs, 1)
         check_range("batch_size", self.batch_size, 1)
         check_range("lr", self.lr, 1e-8, 10.0)

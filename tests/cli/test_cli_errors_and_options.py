@@ -37,7 +37,7 @@ def test_training_options_come_from_the_config(digit_folder: Path, tmp_path: Pat
     for flag in ("--weight-decay", "--schedule", "--checkpoint-minutes", "--no-augment",
                  "--max-pixels"):
         assert flag in text
-    assert "{cosine,constant}" in text and "AdamW weight decay. (default: 0.0)" in text
+    assert "{cosine,constant}" in text and "Weight decay. (default: 0.0)" in text
     out = tmp_path / "m.aemodel"
     assert main(["train", str(digit_folder), "--size", "16", "--epochs", "1", "--device", "cpu",
                  "--batch-size", "8", "--weight-decay", "0.01", "--schedule", "constant",

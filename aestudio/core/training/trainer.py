@@ -35,6 +35,7 @@ from aestudio.core.runtime.distributed import any_rank, init_distributed, shutdo
 from aestudio.core.runtime.precision import autocast, mixed_precision_dtype, to_channels_last
 from aestudio.core.training.folders import remember_training_folder, shared_folder_name
 from aestudio.core.training.job import TrainingJob, TrainResult, model_options, resume_job
+from aestudio.core.training.optimizers import make_optimizer
 from aestudio.core.training.schedule import lr_factor, seeded_generator, thin_history
 from aestudio.core.training.setup import check_resumable, prepare_run
 from aestudio.core.training.spacing import choose_spacing
@@ -83,8 +84,7 @@ class _Run:
         self.emit = emit if self.dist.is_main else (lambda event: None)
         torch.manual_seed(cfg.seed)
         self.model = to_channels_last(build_model(job, data).to(self.device))
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr,
-                                           weight_decay=cfg.weight_decay)
+        self.optimizer = make_optimizer(self.model.parameters(), cfg)
         self.task: Task = make_task(cfg.task, cfg.noise, cfg.method, cfg.clip_noise)
         self.loss_module: nn.Module = TaskLoss(self.model, self.task)
         if self.dist.enabled:

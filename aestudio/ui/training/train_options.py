@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from aestudio.core.training.environment import EnvironmentInfo
 
 TIME_ONLY_EPOCHS = 100_000  # with a time budget, the trainer reads this as "no epoch limit"
-ADVANCED_TRAIN_FIELDS = ("method", "schedule", "weight_decay", "patches_per_epoch", "augment",
+ADVANCED_TRAIN_FIELDS = ("method", "optimizer", "schedule", "weight_decay", "patches_per_epoch", "augment",
                          "amp", "seed", "checkpoint_minutes", "sample_seconds")
 DENOISER_ONLY_FIELDS = ("patches_per_epoch", "augment")
 ADVANCED_DATA_FIELDS = ("channels", "val_fraction", "max_pixels")
