@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aestudio.cli.common import (
     EXIT_SOME_FAILED,
+    encode_model_folder,
     finish_batch,
     gather_inputs,
     load_model,
@@ -173,6 +174,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print the mean PSNR and SSIM of the model's output on a folder. Returns the exit status."""
     from aestudio.core.evaluation.evaluate import evaluate_folder
 
+    if args.probe:
+        return _probe(args)
     loaded = load_model(args.model, args.device)
     report = evaluate_folder(loaded, Path(args.data), noise=args.noise, seed=args.seed,
                              limit=args.limit, clip=args.clip)
@@ -183,6 +186,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"{key:14} {value}")
     return 0
 
+
+
+def _probe(args: argparse.Namespace) -> int:
+    """``evaluate --probe``: the linear-probe accuracy of an autoencoder's codes."""
+    from aestudio.core.errors import DatasetError
+    from aestudio.core.latent.probe import linear_probe
+
+    _loaded, data = encode_model_folder(args, "evaluate --probe")
+    if len(set(data.labels)) < 2:
+        raise DatasetError(f"{args.data}: a linear probe needs labels (images in at least two "
+                           "label subfolders)")
+    result = linear_probe(data.codes, data.labels, seed=args.seed)
+    if args.json:
+        print(json.dumps({"probe_accuracy": result.accuracy, "chance": result.chance,
+                          "n_fit": result.n_fit, "n_test": result.n_test,
+                          "labels": result.n_labels}))
+    else:
+        print(result.line())
+    return 0
 
 
 def add_parsers(sub) -> None:
@@ -222,6 +244,9 @@ def add_parsers(sub) -> None:
                    help="clip the noisy images to black and white (default: as the model "
                         "was trained; --no-clip for the classic benchmarks' convention)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--probe", action="store_true",
+                   help="autoencoders: the accuracy of a linear classifier fitted on the codes "
+                        "of 80%% of the labelled images and scored on the rest")
     device_option(p)
 
     p = add_command(sub, "noise", cmd_noise, "estimate how noisy photos are",

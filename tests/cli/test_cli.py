@@ -146,3 +146,10 @@ def test_module_entry_point_prints_no_traceback(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "no such model file" in run.stderr
+
+
+def test_evaluate_probe_scores_the_codes(trained: Path, digit_folder: Path, capsys) -> None:
+    assert main(["evaluate", str(trained), str(digit_folder), "--probe", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0.0 <= report["probe_accuracy"] <= 1.0 and report["labels"] >= 2
+    assert report["n_fit"] + report["n_test"] == 24
