@@ -17,12 +17,14 @@ from PySide6.QtCore import QObject, QRectF, Signal
 
 from aestudio.core.latent import decoding
 from aestudio.core.latent.map import LatentMap
+from aestudio.core.latent.probe import linear_probe
 from aestudio.core.latent.scores import knn_label_accuracy
 from aestudio.ui.common.workers import WorkerPool
 from aestudio.ui.latent.jobs import LatestOnly
 
 # The neighbour accuracy of a larger map is measured on a fixed subset of this many points.
 KNN_SAMPLE = 20_000
+PROBE_MIN_IMAGES = 20  # fewer labelled codes say nothing a held-out fifth could show
 
 
 class DecodeRequests(QObject):
@@ -44,8 +46,9 @@ class DecodeRequests(QObject):
         A decoded grid and the map rectangle it covers.
     path_decoded(frames, codes, path)
         An interpolation: frames, their codes and their map positions.
-    knn_measured(accuracy)
-        The 5-NN label accuracy of the map.
+    knn_measured(accuracy, probe)
+        The 5-NN label accuracy of the map, and the linear-probe accuracy of the codes
+        (NaN when not measured).
     failed(message, details)
         A job raised.
     """
@@ -54,7 +57,7 @@ class DecodeRequests(QObject):
     reconstruction_decoded = Signal(int, object)
     grid_decoded = Signal(object, object)
     path_decoded = Signal(object, object, object)
-    knn_measured = Signal(float)
+    knn_measured = Signal(float, float)
     failed = Signal(str, str)
 
     def __init__(self, pool: WorkerPool, parent: QObject | None = None) -> None:
@@ -117,12 +120,22 @@ class DecodeRequests(QObject):
         self._path.request(lambda: decoding.decode_path(model, latent_map, a, b, a_xy, b_xy,
                                                         steps, mode), self.generation)
 
-    def knn(self, positions: np.ndarray, labels: np.ndarray) -> None:
-        """Measure the map's 5-NN label accuracy."""
+    def knn(self, positions: np.ndarray, labels: np.ndarray,
+            codes: np.ndarray | None = None) -> None:
+        """Measure the map's 5-NN label accuracy and, given the codes, their linear probe."""
         if len(positions) > KNN_SAMPLE:
             keep = np.random.default_rng(0).choice(len(positions), KNN_SAMPLE, replace=False)
             positions, labels = positions[keep], labels[keep]
-        self._knn.request(lambda: knn_label_accuracy(positions, labels, 5), self.generation)
+            codes = codes[keep] if codes is not None else None
+
+        def measure() -> tuple[float, float]:
+            knn = knn_label_accuracy(positions, labels, 5)
+            probe = float("nan")
+            if codes is not None and len(codes) >= PROBE_MIN_IMAGES:
+                probe = linear_probe(codes, labels).accuracy
+            return knn, probe
+
+        self._knn.request(measure, self.generation)
 
     # -- results ----------------------------------------------------------------------
     def _on_probe(self, tag: tuple, image: np.ndarray) -> None:
@@ -144,6 +157,6 @@ class DecodeRequests(QObject):
         if generation == self.generation:
             self.path_decoded.emit(*result)
 
-    def _on_knn(self, generation: int, accuracy: float) -> None:
+    def _on_knn(self, generation: int, result: tuple[float, float]) -> None:
         if generation == self.generation:
-            self.knn_measured.emit(float(accuracy))
+            self.knn_measured.emit(float(result[0]), float(result[1]))

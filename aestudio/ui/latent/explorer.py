@@ -75,6 +75,7 @@ class LatentExplorer(QWidget):
         self.decode_ms: float | None = None
         self._pca: PCAFit | None = None
         self._knn: float | None = None
+        self._probe_accuracy: float | None = None
         self._view_moved = False  # the user zoomed or panned: refreshes keep the view
         self._handover = False  # the model being loaded takes over a live map in place
         self._build_ui()
@@ -381,16 +382,17 @@ class LatentExplorer(QWidget):
         if data is None or lm is None:
             return
         self.legend_panel.show_summary(data, lm, self.live.summary_line(), self._knn,
-                                       self.decode_ms)
+                                       self.decode_ms, self._probe_accuracy)
 
     def _request_knn(self) -> None:
-        self._knn = None
+        self._knn = self._probe_accuracy = None
         data, lm = self.data, self.latent_map
         if data is not None and lm is not None and len(data.label_names) >= 2:
-            self.decodes.knn(lm.positions, data.label_index)
+            self.decodes.knn(lm.positions, data.label_index, data.codes)
 
-    def _on_knn(self, accuracy: float) -> None:
+    def _on_knn(self, accuracy: float, probe: float) -> None:
         self._knn = accuracy
+        self._probe_accuracy = None if np.isnan(probe) else probe
         self._update_summary()
 
     # ================================================================== live

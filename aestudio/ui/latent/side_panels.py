@@ -54,14 +54,18 @@ class LegendPanel(QWidget):
         self.setMinimumWidth(90)
 
     def show_summary(self, data: FolderCodes, latent_map: LatentMap, live: str | None,
-                     knn: float | None, decode_ms: float | None) -> None:
-        """The map in a few lines: live step, images, code, layout, accuracy, decode time."""
+                     knn: float | None, decode_ms: float | None,
+                     probe: float | None = None) -> None:
+        """The map in a few lines: live step, images, code, layout, the map's 5-NN and the
+        codes' linear-probe accuracy, decode time."""
         lines = [live] if live else []
         lines += [f"{len(data):,} images", f"{data.latent_dim}-number code",
                   f"layout: {LAYOUT_NAMES[latent_map.layout]}"
                   + ("" if latent_map.exact else " (approximate)")]
         if knn is not None:
             lines.append(f"5-NN label accuracy: {knn:.3f}")
+        if probe is not None:
+            lines.append(f"linear probe of the codes: {probe:.3f}")
         if decode_ms is not None:
             lines.append(f"one decode: {decode_ms:.1f} ms")
         self.summary.setText("\n".join(lines))

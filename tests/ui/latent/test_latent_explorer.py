@@ -249,3 +249,12 @@ def test_the_latent_ui_imports_no_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_the_summary_gives_the_maps_5nn_and_the_codes_linear_probe(qtbot,
+                                                                  explorer: LatentExplorer):
+    summary = explorer.legend_panel.summary
+    qtbot.waitUntil(lambda: "linear probe of the codes" in summary.text(), timeout=30_000)
+    line = next(x for x in summary.text().splitlines() if x.startswith("linear probe"))
+    assert 0.0 <= float(line.rsplit(" ", 1)[1]) <= 1.0
+    assert "5-NN label accuracy" in summary.text()
