@@ -24,7 +24,6 @@ from aestudio.ui.latent.jobs import LatestOnly
 
 # The neighbour accuracy of a larger map is measured on a fixed subset of this many points.
 KNN_SAMPLE = 20_000
-PROBE_MIN_IMAGES = 20  # fewer labelled codes say nothing a held-out fifth could show
 
 
 class DecodeRequests(QObject):
@@ -46,9 +45,10 @@ class DecodeRequests(QObject):
         A decoded grid and the map rectangle it covers.
     path_decoded(frames, codes, path)
         An interpolation: frames, their codes and their map positions.
-    knn_measured(accuracy, probe)
-        The 5-NN label accuracy of the map, and the linear-probe accuracy of the codes
-        (NaN when not measured).
+    knn_measured(accuracy)
+        The 5-NN label accuracy of the map.
+    probe_measured(codes, accuracy)
+        The linear-probe accuracy of ``codes`` (the array it was asked for).
     failed(message, details)
         A job raised.
     """
@@ -57,7 +57,8 @@ class DecodeRequests(QObject):
     reconstruction_decoded = Signal(int, object)
     grid_decoded = Signal(object, object)
     path_decoded = Signal(object, object, object)
-    knn_measured = Signal(float, float)
+    knn_measured = Signal(float)
+    probe_measured = Signal(object, float)
     failed = Signal(str, str)
 
     def __init__(self, pool: WorkerPool, parent: QObject | None = None) -> None:
@@ -68,6 +69,7 @@ class DecodeRequests(QObject):
         self._grid = self._runner(pool, "decode grid", self._on_grid)
         self._path = self._runner(pool, "interpolate", self._on_path)
         self._knn = self._runner(pool, "neighbour accuracy", self._on_knn)
+        self._linear = self._runner(pool, "linear probe", self.probe_measured.emit)
 
     def _runner(self, pool: WorkerPool, name: str, slot: Any) -> LatestOnly:
         runner = LatestOnly(pool, name, self)
@@ -76,7 +78,8 @@ class DecodeRequests(QObject):
         return runner
 
     def _runners(self) -> tuple[LatestOnly, ...]:
-        return (self._probe, self._reconstruction, self._grid, self._path, self._knn)
+        return (self._probe, self._reconstruction, self._grid, self._path, self._knn,
+                self._linear)
 
     def invalidate(self) -> None:
         """Drop the results of every request made so far (the model or the map changed)."""
@@ -120,22 +123,21 @@ class DecodeRequests(QObject):
         self._path.request(lambda: decoding.decode_path(model, latent_map, a, b, a_xy, b_xy,
                                                         steps, mode), self.generation)
 
-    def knn(self, positions: np.ndarray, labels: np.ndarray,
-            codes: np.ndarray | None = None) -> None:
-        """Measure the map's 5-NN label accuracy and, given the codes, their linear probe."""
+    def knn(self, positions: np.ndarray, labels: np.ndarray) -> None:
+        """Measure the map's 5-NN label accuracy."""
         if len(positions) > KNN_SAMPLE:
             keep = np.random.default_rng(0).choice(len(positions), KNN_SAMPLE, replace=False)
             positions, labels = positions[keep], labels[keep]
-            codes = codes[keep] if codes is not None else None
+        self._knn.request(lambda: knn_label_accuracy(positions, labels, 5), self.generation)
 
-        def measure() -> tuple[float, float]:
-            knn = knn_label_accuracy(positions, labels, 5)
-            probe = float("nan")
-            if codes is not None and len(codes) >= PROBE_MIN_IMAGES:
-                probe = linear_probe(codes, labels).accuracy
-            return knn, probe
-
-        self._knn.request(measure, self.generation)
+    def linear_probe(self, codes: np.ndarray, labels: np.ndarray) -> None:
+        """Measure the codes' linear-probe accuracy (once per set of codes: it depends on
+        the codes, not on the map's layout, so no layout change invalidates it)."""
+        sample_codes, sample_labels = codes, labels
+        if len(codes) > KNN_SAMPLE:
+            keep = np.random.default_rng(0).choice(len(codes), KNN_SAMPLE, replace=False)
+            sample_codes, sample_labels = codes[keep], labels[keep]
+        self._linear.request(lambda: linear_probe(sample_codes, sample_labels).accuracy, codes)
 
     # -- results ----------------------------------------------------------------------
     def _on_probe(self, tag: tuple, image: np.ndarray) -> None:
@@ -157,6 +159,6 @@ class DecodeRequests(QObject):
         if generation == self.generation:
             self.path_decoded.emit(*result)
 
-    def _on_knn(self, generation: int, result: tuple[float, float]) -> None:
+    def _on_knn(self, generation: int, accuracy: float) -> None:
         if generation == self.generation:
-            self.knn_measured.emit(float(result[0]), float(result[1]))
+            self.knn_measured.emit(float(accuracy))

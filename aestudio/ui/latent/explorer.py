@@ -40,6 +40,9 @@ from aestudio.ui.latent.map_view import MapView
 from aestudio.ui.latent.probing import PointProbe
 from aestudio.ui.latent.side_panels import LegendPanel, SideTabs
 
+# Fewer labelled codes say nothing that a held-out fifth of them could show.
+PROBE_MIN_IMAGES = 20
+
 
 class LatentExplorer(QWidget):
     """A self-contained latent-space explorer.
@@ -83,6 +86,7 @@ class LatentExplorer(QWidget):
         self.probe = PointProbe(self.map_view, self.side.point, self.decodes,
                                 lambda: (self.model, self.data, self.latent_map), self)
         self.decodes.knn_measured.connect(self._on_knn)
+        self.decodes.probe_measured.connect(self._on_linear_probe)
         self.decodes.failed.connect(lambda m, d: self._report("Decoding failed", m, d))
         self.jobs = MapJobs(pool, self)
         self.jobs.model_loaded.connect(self._on_model_loaded)
@@ -332,6 +336,7 @@ class LatentExplorer(QWidget):
         self.side.point.clear()
         self.colours.rebuild_legend()
         self.side.rank(data)
+        self._request_linear_probe()
         self._show_map(latent_map, fit=True)
 
     # ================================================================== layout
@@ -385,15 +390,27 @@ class LatentExplorer(QWidget):
                                        self.decode_ms, self._probe_accuracy)
 
     def _request_knn(self) -> None:
-        self._knn = self._probe_accuracy = None
+        self._knn = None
         data, lm = self.data, self.latent_map
         if data is not None and lm is not None and len(data.label_names) >= 2:
-            self.decodes.knn(lm.positions, data.label_index, data.codes)
+            self.decodes.knn(lm.positions, data.label_index)
 
-    def _on_knn(self, accuracy: float, probe: float) -> None:
+    def _on_knn(self, accuracy: float) -> None:
         self._knn = accuracy
-        self._probe_accuracy = None if np.isnan(probe) else probe
         self._update_summary()
+
+    def _request_linear_probe(self) -> None:
+        """Probe new codes, except those of a run still training (they change each second)."""
+        self._probe_accuracy = None
+        data = self.data
+        if (data is not None and self.live_step() is None and len(data.label_names) >= 2
+                and len(data) >= PROBE_MIN_IMAGES):
+            self.decodes.linear_probe(data.codes, data.label_index)
+
+    def _on_linear_probe(self, codes: np.ndarray, accuracy: float) -> None:
+        if self.data is not None and codes is self.data.codes:  # not of older codes
+            self._probe_accuracy = accuracy
+            self._update_summary()
 
     # ================================================================== live
     def _on_view_moved(self, *_args: Any) -> None:
@@ -426,6 +443,7 @@ class LatentExplorer(QWidget):
     def _update_in_place(self, data: FolderCodes, latent_map: LatentMap) -> None:
         """New codes of the same images: move the points, keep what the user set."""
         self.data = data
+        self._request_linear_probe()
         self._pca = latent_map.pca  # a fit of older codes must not be reused
         self.decodes.invalidate()  # decodes still running used the previous model
         titles = latent_map.axis_titles()
