@@ -73,7 +73,6 @@ class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
         self.pool = pool
         self.loaded: LoadedModel | None = None
         self.model_path: str | None = None
-        self._wanted_model: str | None = None
         self.summary: BatchSummary | None = None
         self._output_chosen = False
         self._batch: JobRelay | None = None
@@ -92,7 +91,7 @@ class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
     def set_model(self, path: str) -> None:
         """Load a saved denoiser in the background."""
         path = str(path)
-        self._bundled_tried, self._wanted_model = True, path  # the latest choice wins
+        self.choose_model(path)
         self.model_label.setText(f"Loading {Path(path).name}…")
         relay = start_job(self.pool, load_model_job(path), "Loading model", parent=self)
         self._loads.append(relay)
@@ -219,7 +218,7 @@ class BatchDenoisePanel(OpensBundledModel, BatchLayout, QWidget):
         self._update_buttons()
 
     def _model_ready(self, path: str, loaded: LoadedModel, device: str) -> None:
-        if path != self._wanted_model:
+        if not self.is_chosen(path):  # another model was asked for since
             return
         if loaded.model.kind != "denoiser":
             size = loaded.model.image_size

@@ -85,7 +85,6 @@ class CompareView(OpensBundledModel, CompareLayout, CompareRendering, CompareSav
         self.focus = Focus()
         self.loaded: LoadedModel | None = None
         self.model_path: str | None = None
-        self._wanted_model: str | None = None
         self.image: np.ndarray | None = None
         self.image_info: ImageInfo | None = None
         self.noise_estimate: NoiseEstimate | None = None  # of the image, from itself
@@ -140,7 +139,7 @@ class CompareView(OpensBundledModel, CompareLayout, CompareRendering, CompareSav
 
     def set_model(self, path: str) -> None:
         """Load a model file in the background; the image is then denoised with it."""
-        self._bundled_tried, self._wanted_model = True, path  # the latest choice wins
+        self.choose_model(path)
         path = str(path)
         self.state_label.setText("Loading model…")
         relay = start_job(self.pool, load_model_job(path), "Loading model", parent=self)
@@ -253,7 +252,7 @@ class CompareView(OpensBundledModel, CompareLayout, CompareRendering, CompareSav
             self.state_label.setText("")
 
     def _model_ready(self, path: str, loaded: LoadedModel) -> None:
-        if path != self._wanted_model:
+        if not self.is_chosen(path):  # another model was asked for since
             return
         old_kind = self.loaded.model.kind if self.loaded is not None else None
         self.loaded, self.model_path = loaded, path
