@@ -157,8 +157,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--model", help="mlp-ae, conv-ae (the default), vae or denoiser")
     p.add_argument("--init", metavar="MODEL",
                    help="start from this model file's weights (or a bundled model: photo) "
-                        "and fine-tune it on the folder, e.g. --init photo --task "
-                        "self-supervised to improve the bundled denoiser on your own photos")
+                        "and train on from there with its architecture and options "
+                        "(docs/denoise.md has what fine-tuning the bundled model gave)")
     p.add_argument("--out", required=True, help="model file to write (.aemodel)")
     p.add_argument("--latent-dim", type=int, help="size of the latent code")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",

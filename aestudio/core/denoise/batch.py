@@ -34,8 +34,8 @@ from aestudio.core.models.inference import model_device
 from aestudio.core.models.modelfile import LoadedModel
 from aestudio.core.runtime.precision import mixed_precision_dtype
 
-__all__ = ["BatchSummary", "OverwriteError", "blend", "denoise_file", "denoise_files",
-           "output_path", "plan_outputs"]
+__all__ = ["BatchSummary", "OverwriteError", "batch_items", "blend", "denoise_file",
+           "denoise_files", "output_path", "plan_outputs"]
 
 #: Per-file progress events at most this often (seconds), plus the last one of each file.
 PROGRESS_INTERVAL_S = 0.05
@@ -178,6 +178,12 @@ def _denoise_one(
     return written, info
 
 
+def batch_items(files: Sequence[Path | tuple[Path, str]]) -> list[tuple[Path, str | None]]:
+    """The (path, relative output path or None) pair of each file of a batch, as
+    :func:`denoise_files` accepts them: paths alone, or (path, relative output) pairs."""
+    return [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
+
+
 def plan_outputs(sources: Sequence[tuple[Path, str | None]], out_dir: Path,
                  suffix: str = "") -> list[Path]:
     """The output path of each source: :func:`output_path`, numbered where it would be an
@@ -279,7 +285,7 @@ def denoise_files(
         raise ConfigError(f"the tile side must be at least {MIN_TILE} pixels; got {tile}")
     started = time.perf_counter()
     emit = on_event or (lambda event: None)
-    items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
+    items = batch_items(files)
     total = len(items)
     if targets is None:
         targets = plan_outputs(items, out_dir, suffix)

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aestudio.core.denoise.batch import BatchStopped, BatchSummary, denoise_files, plan_outputs
+from aestudio.core.denoise.batch import (
+    BatchStopped,
+    BatchSummary,
+    batch_items,
+    denoise_files,
+    plan_outputs,
+)
 from aestudio.core.events import EventCallback
 from aestudio.core.models.modelfile import LoadedModel
 from aestudio.core.runtime.distributed import DistContext, all_ranks
@@ -130,7 +136,7 @@ def denoise_shard(
     BatchStopped
         On every rank, when the output disk failed on any of them; files done are complete.
     """
-    items = [(f, None) if isinstance(f, Path) else (Path(f[0]), f[1]) for f in files]
+    items = batch_items(files)
     # The whole batch's plan: each rank's outputs are named as one process names them.
     targets = plan_outputs(items, Path(out_dir), suffix)
     mine = shard_indices([source for source, _ in items], context.rank, context.world_size)
