@@ -30,6 +30,13 @@ class Figure:
         return {k: v for k, v in asdict(self).items() if v is not None or k == "value"}
 
 
+def note_saved_run(figures: dict[str, Figure], saved: dict) -> dict[str, Figure]:
+    """``figures`` of a run saved with ``--json-out``, each noting when and how it ran."""
+    for figure in figures.values():
+        figure.note = f"run of {saved.get('date')}: {saved.get('command')}; {figure.note or ''}"
+    return figures
+
+
 def mnist_folder(count: int, *, size: int = 28) -> Path:
     """A folder of ``count`` MNIST digits as PNGs in label subfolders (made once).
 

@@ -20,7 +20,7 @@ photos alone (``train --init photo --task self-supervised``, the defaults otherw
 budget, scored on all photos and on the held-out ones (the real-noise benchmark's split).
 
 Timings are seconds per image on this machine for the model (the app's tiled inference) and
-for one CBM3D call. ``--quick`` scores two 96x96 crops per set (CI).
+for one CBM3D call. ``--quick`` scores two small crops per set (CI).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.common import SHARED_DATA, WORK, Figure, print_figures  # noqa: E402
-from benchmarks.realnoise_quality import cbm3d_oracle, psnr8, read_rgb  # noqa: E402
+from benchmarks.common import SHARED_DATA, WORK, Figure, note_saved_run, print_figures  # noqa: E402
+from benchmarks.realnoise_quality import cbm3d_oracle, photos, psnr8, read_rgb  # noqa: E402
 
 SIGMA = 25
 SEED = 0
@@ -85,11 +85,13 @@ def timed(fn, *args) -> tuple[torch.Tensor, float]:
     return out, time.perf_counter() - started
 
 
-def score_synthetic(model, name: str, quick: bool, classic: bool, baseline: bool) -> dict:
+def score_synthetic(model, name: str, images: list[tuple[str, torch.Tensor]], classic: bool,
+                    baseline: bool) -> dict:
+    """The model (and CBM3D with the true sigma) on ``images`` of set ``name`` with noise."""
     from aestudio.core.denoise.apply import denoise_tensor
 
     rows = {"noisy": [], "photo": [], "cbm3d": [], "photo_s": [], "cbm3d_s": []}
-    for index, (_, clean) in enumerate(clean_images(name, quick)):
+    for index, (_, clean) in enumerate(images):
         noisy = add_noise(clean, index, classic)
         out, seconds = timed(denoise_tensor, model, noisy)
         rows["noisy"].append(psnr8(noisy, clean))
@@ -118,13 +120,9 @@ def saved_oracle(name: str) -> float | None:
 def score_real(model, name: str, quick: bool, oracle: bool) -> dict:
     from aestudio.core.denoise.apply import denoise_tensor
 
-    root = SHARED_DATA / "realnoise" / name
-    files = sorted(p.name for p in (root / "noisy").glob("*.png"))[: 2 if quick else None]
+    _, pairs = photos(name, quick, WORK / "pretrained")
     rows = {"noisy": [], "photo": [], "photo_s": [], "cbm3d": [], "cbm3d_s": []}
-    for file in files:
-        noisy, clean = read_rgb(root / "noisy" / file), read_rgb(root / "clean" / file)
-        if quick:
-            noisy, clean = noisy[:, :QUICK_CROP, :QUICK_CROP], clean[:, :QUICK_CROP, :QUICK_CROP]
+    for _file, noisy, clean in pairs:
         out, seconds = timed(denoise_tensor, model, noisy)
         rows["noisy"].append(psnr8(noisy, clean))
         rows["photo"].append(psnr8(out, clean))
@@ -133,7 +131,7 @@ def score_real(model, name: str, quick: bool, oracle: bool) -> dict:
             best, _, call_s = cbm3d_oracle(noisy, clean, quick)
             rows["cbm3d"].append(best)
             rows["cbm3d_s"].append(call_s)
-    result = {"set": f"{name} (real noise)", "images": len(files),
+    result = {"set": f"{name} (real noise)", "images": len(pairs),
               **{k: round(float(np.mean(v)), 3) for k, v in rows.items() if v}}
     if not oracle:
         result["cbm3d"] = saved_oracle(name)
@@ -149,7 +147,7 @@ def fine_tune(name: str, minutes: float, quick: bool) -> dict:
     from aestudio.core.training.job import fine_tune_job
     from aestudio.core.training.trainer import fit
     from benchmarks.realnoise_quality import SEED as REAL_SEED
-    from benchmarks.realnoise_quality import held_out, photos
+    from benchmarks.realnoise_quality import held_out
 
     folder, pairs = photos(name, quick, WORK / "pretrained")
     out = WORK / "pretrained" / f"{name}-fine-tuned-{minutes:g}.aemodel"
@@ -198,10 +196,7 @@ def figures_of(results: list[dict]) -> dict[str, Figure]:
 
 def figures_from_saved(saved: dict) -> dict[str, Figure]:
     """The figures of a run saved with ``--json-out``, each noting when and how it ran."""
-    figures = figures_of(saved.get("results", []))
-    for figure in figures.values():
-        figure.note = f"run of {saved.get('date')}: {saved.get('command')}; {figure.note or ''}"
-    return figures
+    return note_saved_run(figures_of(saved.get("results", [])), saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,12 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name in args.sets.split(","):
         if name in ("CBSD68", "demo"):
-            if not clean_images(name, True):
+            images = clean_images(name, args.quick)  # read once for both noise forms
+            if not images:
                 print(f"pretrained: {name} skipped (absent)", file=sys.stderr)
                 continue
-            results.append(score_synthetic(loaded.model, name, args.quick, False, baseline))
+            results.append(score_synthetic(loaded.model, name, images, False, baseline))
             if name == "CBSD68":
-                results.append(score_synthetic(loaded.model, name, args.quick, True, baseline))
+                results.append(score_synthetic(loaded.model, name, images, True, baseline))
         elif (SHARED_DATA / "realnoise" / name).is_dir():
             results.append(score_real(loaded.model, name, args.quick, args.oracle and baseline))
         if results:

@@ -49,7 +49,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.common import SHARED_DATA, WORK, Figure, print_figures  # noqa: E402
+from benchmarks.common import SHARED_DATA, WORK, Figure, note_saved_run, print_figures  # noqa: E402
 
 SETS = ("CC15", "SIDD5")
 TUNED_ON = {"CC15": ("_1.png",), "SIDD5": ()}  # name endings of the photos tuned on
@@ -307,10 +307,7 @@ def figures_of(results: list[dict]) -> dict[str, Figure]:
 
 def figures_from_saved(saved: dict) -> dict[str, Figure]:
     """The figures of a run saved with ``--json-out``, each noting when and how it ran."""
-    figures = figures_of(saved.get("results", []))
-    for figure in figures.values():
-        figure.note = f"run of {saved.get('date')}: {saved.get('command')}; {figure.note or ''}"
-    return figures
+    return note_saved_run(figures_of(saved.get("results", [])), saved)
 
 
 def main(argv: list[str] | None = None) -> int:
