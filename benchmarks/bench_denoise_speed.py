@@ -190,7 +190,9 @@ def run(quick: bool = False) -> dict[str, Figure]:
     megapixels = size[0] * size[1] / 1e6
     big = _in_child("app", str(model), str(photo), str(out / photo.name))
     what = "24-megapixel" if not quick else f"{megapixels:.2f}-megapixel (quick)"
-    which = "bundled photo denoiser" if model.name == "photo.aemodel" else "default denoiser"
+    from aestudio.core.models.bundled import bundled_name
+
+    which = "bundled photo denoiser" if bundled_name(model) else "default denoiser"
     note = f"{what} RGB PNG, {which}, CPU ({cores()} cores), read to write"
     memory_note = note + ("" if big["peak_reset"] else "; peak since process start")
     figures = {

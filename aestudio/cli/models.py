@@ -29,7 +29,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     """List the models that ship with aestudio, one line each. Returns the exit status."""
     from aestudio.core.models.bundled import bundled_models
-    from aestudio.core.models.summary import read_model_meta, summarise_meta
+    from aestudio.core.models.summary import read_model_summary
 
     models = bundled_models()
     if args.json:
@@ -40,7 +40,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         print("no bundled models in this installation")
         return 0
     for model in models:
-        summary = summarise_meta(model.path, read_model_meta(model.path))
+        summary = read_model_summary(model.path)
         size = model.path.stat().st_size / 1e6
         print(f"{model.name:<8} {summary.architecture}, {summary.channels} channel(s), "
               f"{size:.1f} MB: {model.description}")
